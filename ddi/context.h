@@ -1,0 +1,39 @@
+/*
+ * Execution contexts (private side).
+ *
+ * The context is a per-thread variable.  The executive sets it around every
+ * handler it runs; threads the instance did not create are in base context.
+ * ust_ctx_enter() returns the previous context for ust_ctx_leave(), so
+ * handlers nest correctly under the sim executive, which runs them all on
+ * the application's thread.
+ */
+#ifndef _DDI_CONTEXT_H
+#define	_DDI_CONTEXT_H
+
+#include <sys/ustreams.h>
+
+extern __thread enum ustreams_ctx ust_cur_ctx;
+
+static inline enum ustreams_ctx
+ust_ctx_enter(enum ustreams_ctx ctx)
+{
+	enum ustreams_ctx old = ust_cur_ctx;
+
+	ust_cur_ctx = ctx;
+	return (old);
+}
+
+static inline void
+ust_ctx_leave(enum ustreams_ctx old)
+{
+	ust_cur_ctx = old;
+}
+
+/*
+ * Called first by every DDI function that may sleep: panics, naming the
+ * function, when the caller is in any context but base, instead of letting
+ * an interrupt handler hang.
+ */
+extern void ust_may_sleep(const char *func);
+
+#endif	/* _DDI_CONTEXT_H */

@@ -1,0 +1,85 @@
+/*
+ * kmem_alloc, kmem_zalloc, kmem_free: general memory from the budget.
+ *
+ * kmem memory is STREAMS memory: it comes from the instance's region and
+ * counts as in use, so queues, stream heads and records compete with data
+ * blocks for the same budget, as they did in the SVR4 STREAMS pool.  It is
+ * admitted up to the whole budget (there is no priority); KM_NOSLEEP fails
+ * at once when the budget is used up, KM_SLEEP waits for memory to be
+ * freed, and may only be used in base context.
+ *
+ * kmem_free must be given the size that was allocated: SVR5 keeps no size
+ * with the memory, and neither does the DDI contract.  ustreams checks it
+ * against the allocation's size class and panics on a mismatch, which
+ * catches most wrong sizes and frees of foreign pointers.
+ */
+#include <sys/kmem.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/ustreams.h>
+
+#include <string.h>
+
+#include "context.h"
+#include "mem.h"
+
+/*
+ * kmem_alloc - allocate size bytes.  Returns NULL when size is 0, when the
+ * instance is not booted, or (KM_NOSLEEP) when the budget is exhausted.
+ * KM_SLEEP never returns NULL for a size the budget can hold; it may block
+ * and is for base context only.
+ */
+void *
+kmem_alloc(size_t size, int flag)
+{
+	size_t usable;
+	void *p;
+
+	if (size == 0 || !ustreams_booted())
+		return (NULL);
+	if (flag != KM_SLEEP && flag != KM_NOSLEEP)
+		cmn_err(CE_PANIC, "kmem_alloc: bad flag %d", flag);
+	if (flag == KM_SLEEP)
+		ust_may_sleep("kmem_alloc");
+	if (size > ust_mem_size())
+		return (NULL);
+	usable = ust_mem_usable(size);
+	p = ust_mem_get(usable);
+	if (p == NULL && flag == KM_SLEEP)
+		p = ust_mem_get_sleep(usable);
+	if (p != NULL)
+		ust_mem_hold((int64_t)usable);
+	return (p);
+}
+
+void *
+kmem_zalloc(size_t size, int flag)
+{
+	void *p = kmem_alloc(size, flag);
+
+	if (p != NULL)
+		memset(p, 0, size);
+	return (p);
+}
+
+/*
+ * kmem_free - free memory from kmem_alloc/kmem_zalloc; size must be the
+ * size allocated.  Any context; does not block.
+ */
+void
+kmem_free(void *addr, size_t size)
+{
+	size_t usable;
+
+	if (addr == NULL)
+		cmn_err(CE_PANIC, "kmem_free: NULL address");
+	if (!ustreams_mem_contains(addr, 1))
+		cmn_err(CE_PANIC, "kmem_free: %p is not STREAMS memory", addr);
+	usable = ust_mem_usable(size);
+	if (size == 0 || ust_mem_usable_of(addr) != usable)
+		cmn_err(CE_PANIC, "kmem_free: %p: size %zu does not match the "
+		    "allocation (%zu bytes)", addr, size,
+		    ust_mem_usable_of(addr));
+	ust_mem_put(addr, usable);
+	ust_mem_hold(-(int64_t)usable);
+}

@@ -1,0 +1,172 @@
+/*
+ * Basic locks and synchronisation variables (LOCK_ALLOC, SV_ALLOC, ...).
+ *
+ * A basic lock is a mutex that remembers its holder, so that a recursive
+ * LOCK -- a self-deadlock on SVR5 -- is reported instead of hanging, and so
+ * that code can ASSERT(LOCK_OWNED(lk)).
+ *
+ * SV_WAIT sleeps until SV_SIGNAL or SV_BROADCAST.  Under the threads
+ * executive that is a condition variable.  Under the sim executive there is
+ * no other thread to signal: the waiter runs events (which is how virtual
+ * time passes) until one of them signals, and panics if the events run out
+ * first, since it would then sleep forever.  As on SVR5, SV_WAIT returns
+ * with the lock released, and only wakes those already waiting: change the
+ * condition and signal while holding the lock the waiter passes in.
+ */
+#include <sys/ksynch.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+
+#include "context.h"
+#include "exec.h"
+#include "ksynch_impl.h"
+
+lock_t *
+LOCK_ALLOC(uchar_t hierarchy, pl_t min_pl, lkinfo_t *lkinfop, int flag)
+{
+	lock_t *lk;
+
+	(void) hierarchy; (void) min_pl;
+	if ((lk = kmem_zalloc(sizeof (*lk), flag)) == NULL)
+		return (NULL);
+	pthread_mutex_init(&lk->lk_mtx, NULL);
+	lk->lk_name = lkinfop != NULL && lkinfop->lk_name != NULL ?
+	    lkinfop->lk_name : "lock";
+	return (lk);
+}
+
+void
+LOCK_DEALLOC(lock_t *lk)
+{
+	ASSERT(!lk->lk_static);
+	VERIFY(atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) == 0);
+	pthread_mutex_destroy(&lk->lk_mtx);
+	kmem_free(lk, sizeof (*lk));
+}
+
+static inline bool
+held_by_me(lock_t *lk)
+{
+	return (pthread_equal(atomic_load_explicit(&lk->lk_owner,
+	    memory_order_relaxed), pthread_self()));
+}
+
+pl_t
+LOCK(lock_t *lk, pl_t pl)
+{
+	if (held_by_me(lk))
+		cmn_err(CE_PANIC, "LOCK: %s: recursive lock", lk->lk_name);
+	pthread_mutex_lock(&lk->lk_mtx);
+	atomic_store_explicit(&lk->lk_owner, pthread_self(),
+	    memory_order_relaxed);
+	return (pl);
+}
+
+/* TRYLOCK returns the pl on success and invpl (-1) when the lock is busy. */
+pl_t
+TRYLOCK(lock_t *lk, pl_t pl)
+{
+	if (pthread_mutex_trylock(&lk->lk_mtx) != 0)
+		return (-1);
+	atomic_store_explicit(&lk->lk_owner, pthread_self(),
+	    memory_order_relaxed);
+	return (pl);
+}
+
+void
+UNLOCK(lock_t *lk, pl_t pl)
+{
+	(void) pl;
+	if (!held_by_me(lk))
+		cmn_err(CE_PANIC, "UNLOCK: %s: not held by the caller",
+		    lk->lk_name);
+	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&lk->lk_mtx);
+}
+
+bool
+LOCK_OWNED(lock_t *lk)
+{
+	return (held_by_me(lk));
+}
+
+sv_t *
+SV_ALLOC(int flag)
+{
+	sv_t *sv;
+
+	if ((sv = kmem_zalloc(sizeof (*sv), flag)) == NULL)
+		return (NULL);
+	pthread_cond_init(&sv->sv_cv, NULL);
+	return (sv);
+}
+
+void
+SV_DEALLOC(sv_t *sv)
+{
+	ASSERT(!sv->sv_static);
+	pthread_cond_destroy(&sv->sv_cv);
+	kmem_free(sv, sizeof (*sv));
+}
+
+static void
+sv_wait_common(sv_t *sv, lock_t *lk, const char *func)
+{
+	uint64_t gen;
+
+	ust_may_sleep(func);
+	if (!held_by_me(lk))
+		cmn_err(CE_PANIC, "%s: %s: lock not held", func, lk->lk_name);
+	gen = atomic_load(&sv->sv_gen);
+
+	if (ust_exec != NULL && ust_exec_is_sim()) {
+		UNLOCK(lk, plbase);
+		while (atomic_load(&sv->sv_gen) == gen) {
+			if (!ust_exec->eo_step())
+				cmn_err(CE_PANIC, "%s: would sleep forever: no "
+				    "event is left to wake it (sim executive)",
+				    func);
+		}
+		return;
+	}
+	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
+	while (atomic_load(&sv->sv_gen) == gen)
+		pthread_cond_wait(&sv->sv_cv, &lk->lk_mtx);
+	pthread_mutex_unlock(&lk->lk_mtx);
+}
+
+void
+SV_WAIT(sv_t *sv, int priority, lock_t *lk)
+{
+	(void) priority;
+	sv_wait_common(sv, lk, "SV_WAIT");
+}
+
+/*
+ * Signals are not delivered to a user-space instance's sleepers, so
+ * SV_WAIT_SIG always returns true (woken by SV_SIGNAL/SV_BROADCAST).
+ */
+bool
+SV_WAIT_SIG(sv_t *sv, int priority, lock_t *lk)
+{
+	(void) priority;
+	sv_wait_common(sv, lk, "SV_WAIT_SIG");
+	return (true);
+}
+
+void
+SV_SIGNAL(sv_t *sv, int flags)
+{
+	(void) flags;
+	atomic_fetch_add(&sv->sv_gen, 1);
+	pthread_cond_signal(&sv->sv_cv);
+}
+
+void
+SV_BROADCAST(sv_t *sv, int flags)
+{
+	(void) flags;
+	atomic_fetch_add(&sv->sv_gen, 1);
+	pthread_cond_broadcast(&sv->sv_cv);
+}

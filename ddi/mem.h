@@ -1,0 +1,60 @@
+/*
+ * STREAMS memory: the region and its budget (private side).
+ *
+ * Two quantities are kept, both in usable bytes (the size class jemalloc
+ * rounds a request to, so that the numbers are what the region really
+ * gives up):
+ *
+ *   charged   bytes of live allocations from the region's arena: objects
+ *             in use plus objects parked in per-CPU caches.  Never above the
+ *             budget; ust_mem_get() refuses the allocation that would pass
+ *             it.  Exact at all times (one atomic per arena call).
+ *
+ *   held      bytes of objects in use by STREAMS code: what admission
+ *             (BPRI_LO/MED/HI) and the statistics call "in use".  kmem adds
+ *             to it directly; the buffer caches fold per-CPU deltas into it
+ *             in batches (see streams/strcache.c), so it is exact whenever
+ *             one thread allocates, and within the caches' fold slack
+ *             otherwise.
+ *
+ * held <= charged <= budget.
+ */
+#ifndef _DDI_MEM_H
+#define	_DDI_MEM_H
+
+#include <sys/ustreams.h>
+#include <stdatomic.h>
+
+extern void *ust_mem_get(size_t usable);
+extern void *ust_mem_get_sleep(size_t usable);
+extern void ust_mem_put(void *p, size_t usable);
+extern size_t ust_mem_usable(size_t size);
+extern size_t ust_mem_usable_of(const void *p);
+
+extern void ust_mem_hold(int64_t delta);
+extern int64_t ust_mem_held(void);
+extern void ust_mem_note_max(int64_t held);
+extern size_t ust_mem_size(void);
+extern size_t ust_mem_lo_limit(void);
+extern size_t ust_mem_med_limit(void);
+extern void ust_mem_count_fail(void);
+extern void ust_mem_released(void);
+
+/*
+ * Hooks for the layers above, set by their SYSINIT and cleared by their
+ * fini:
+ *  - reclaim: give cached objects back to the arena; called when the
+ *    budget refuses an arena allocation, before the refusal is final.
+ *  - unfolded: held bytes not yet folded into the global count, and the
+ *    bytes cached (for ustreams_memstat).
+ *  - release: called after held went down, so that bufcall can look for
+ *    waiters that are now due.  It must be cheap when no one waits.
+ */
+struct ust_mem_hooks {
+	void	(*mh_reclaim)(void);
+	int64_t	(*mh_unfolded)(size_t *cachedp);
+	void	(*mh_release)(void);
+};
+extern void ust_mem_set_hooks(const struct ust_mem_hooks *hooks);
+
+#endif	/* _DDI_MEM_H */

@@ -1,0 +1,51 @@
+/*
+ * The DDI/DKI entry points a STREAMS module or driver uses that are not
+ * STREAMS proper: clock and timing (drv_getparm, drv_usectohz, drv_hztousec,
+ * drv_usecwait), callouts (timeout, itimeout, untimeout), and the contexts
+ * code runs in.  Modules include it after <sys/stream.h>, as on SVR5.
+ */
+#ifndef _SYS_DDI_H
+#define	_SYS_DDI_H
+
+#include <sys/ustreams_types.h>
+#include <sys/debug.h>
+#include <sys/cmn_err.h>
+#include <sys/kmem.h>
+#include <sys/ksynch.h>
+#include <time.h>
+
+#ifdef	__cplusplus
+extern "C" {
+#endif
+
+/* Clock ticks per second: lbolt advances HZ times a second. */
+#ifndef HZ
+#define	HZ	100
+#endif
+
+/* drv_getparm(D3) parameters (SVR4 numbering). */
+#define	UPROCP	0
+#define	PPGRP	1
+#define	LBOLT	2
+#define	TIME	3
+#define	PPID	4
+#define	PSID	5
+#define	UCRED	6
+
+extern int drv_getparm(ulong_t parm, void *value_p);
+extern clock_t drv_usectohz(clock_t microsecs);
+extern clock_t drv_hztousec(clock_t ticks);
+extern void drv_usecwait(clock_t microsecs);
+
+extern toid_t timeout(void (*fn)(void *), void *arg, long ticks);
+extern toid_t itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl);
+extern void untimeout(toid_t id);
+
+/* Non-zero when called from a device's interrupt handler. */
+extern int servicing_interrupt(void);
+
+#ifdef	__cplusplus
+}
+#endif
+
+#endif	/* _SYS_DDI_H */

@@ -1,0 +1,115 @@
+# ustreams - the build proper, for one variant.  Run through the top-level
+# Makefile, which installs the dependencies first.
+#
+# Variants:
+#   release  -O2 -g, ASSERTs off: what users link
+#   debug    -O0 -g -DDEBUG: every ASSERT and misuse check
+#   asan     -O1 -g -DDEBUG, AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     -O1 -g -DDEBUG, ThreadSanitizer
+
+V ?= release
+VERSION = 0.1.0
+SOMAJOR = 0
+
+ifeq ($(V),release)
+B = build
+VFLAGS = -O2 -g
+else ifeq ($(V),debug)
+B = build/debug
+VFLAGS = -O0 -g -DDEBUG
+else ifeq ($(V),asan)
+B = build/asan
+VFLAGS = -O1 -g -DDEBUG -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+VLDFLAGS = -fsanitize=address,undefined
+else ifeq ($(V),tsan)
+B = build/tsan
+VFLAGS = -O1 -g -DDEBUG -fsanitize=thread -fno-omit-frame-pointer
+VLDFLAGS = -fsanitize=thread
+else
+$(error unknown variant V=$(V))
+endif
+
+PKGS = liburcu jemalloc libbsd-overlay
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS := $(shell pkg-config --cflags check)
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+CC ?= cc
+WARN = -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS_ALL = -std=gnu11 $(WARN) $(VFLAGS) -fPIC -D_GNU_SOURCE \
+	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm
+
+LIB_SRCS = $(wildcard ddi/*.c) $(wildcard streams/*.c) $(wildcard drivers/*/*.c)
+LIB_OBJS = $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIBA = $(B)/libustreams.a
+LIBSO = $(B)/libustreams.so.$(VERSION)
+
+TEST_SRCS = $(wildcard tests/test_*.c)
+TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_HARNESS = $(B)/obj/tests/harness.o
+
+TOOL_DIRS = $(wildcard tools/*/)
+TOOLS = $(foreach d,$(TOOL_DIRS),$(B)/bin/$(notdir $(d:/=)))
+
+DEPFLAGS = -MMD -MP
+
+.PHONY: all lib tools tests test bench demo install
+.SUFFIXES:
+
+all: lib tools
+
+lib: $(LIBA) $(LIBSO)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libustreams.so.$(SOMAJOR) $(VLDFLAGS) \
+		-o $@ $^ $(LDLIBS_ALL)
+	ln -sf libustreams.so.$(VERSION) $(B)/libustreams.so.$(SOMAJOR)
+	ln -sf libustreams.so.$(SOMAJOR) $(B)/libustreams.so
+
+# Tests link the archive whole, so that every subsystem's SYSINIT is in.
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests $(DEPFLAGS) -c $< -o $@
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(TEST_HARNESS) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(VLDFLAGS) -o $@ $< $(TEST_HARNESS) -Wl,--whole-archive $(LIBA) \
+		-Wl,--no-whole-archive $(CHECK_LIBS) $(LDLIBS_ALL)
+
+tests: $(TEST_BINS)
+
+# Each test binary prints Check's summary; the first failure stops the run.
+test: tests
+	@set -e; for t in $(TEST_BINS); do \
+		echo "== [$(V)] $$t"; \
+		USTREAMS_VARIANT=$(V) $$t; \
+	done
+
+$(B)/bin/%: $(LIBA) FORCE_TOOLS
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(VLDFLAGS) -o $@ $(wildcard tools/$*/*.c) \
+		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LDLIBS_ALL)
+
+.PHONY: FORCE_TOOLS
+FORCE_TOOLS:
+
+tools: $(TOOLS)
+
+-include mk/bench.mk
+-include mk/demo.mk
+-include mk/install.mk
+
+-include $(LIB_OBJS:.o=.d) $(TEST_BINS:$(B)/tests/%=$(B)/obj/tests/%.d)

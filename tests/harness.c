@@ -1,0 +1,128 @@
+/*
+ * Test harness: see harness.h.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define	LOG_MAX		256
+#define	LOG_MSGMAX	512
+
+static char log_msgs[LOG_MAX][LOG_MSGMAX];
+static int log_n;
+static char panic_msg[LOG_MSGMAX];
+
+sigjmp_buf harness_panic_jb;
+volatile int harness_panic_armed;
+
+void
+harness_boot_cfg(const struct ustreams_config *cfg)
+{
+	int error = ustreams_boot(cfg);
+
+	ck_assert_msg(error == 0, "ustreams_boot failed: %d", error);
+}
+
+void
+harness_boot(size_t memsize, enum ustreams_exec exec)
+{
+	struct ustreams_config cfg;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_memsize = memsize;
+	cfg.uc_exec = exec;
+	harness_boot_cfg(&cfg);
+}
+
+void
+harness_shutdown(void)
+{
+	ck_assert_int_eq(ustreams_shutdown(), 0);
+}
+
+static void
+log_hook(int level, const char *msg, void *arg)
+{
+	(void) arg;
+	if (log_n < LOG_MAX) {
+		(void) snprintf(log_msgs[log_n++], LOG_MSGMAX, "%d:%s",
+		    level, msg);
+	}
+}
+
+void
+harness_log_capture(void)
+{
+	log_n = 0;
+	ustreams_log_hook(log_hook, NULL);
+}
+
+void
+harness_log_reset(void)
+{
+	log_n = 0;
+}
+
+int
+harness_log_count(void)
+{
+	return (log_n);
+}
+
+const char *
+harness_log_find(const char *substr)
+{
+	for (int i = 0; i < log_n; i++) {
+		if (strstr(log_msgs[i], substr) != NULL)
+			return (log_msgs[i]);
+	}
+	return (NULL);
+}
+
+static void
+panic_hook(const char *msg, void *arg)
+{
+	(void) arg;
+	(void) snprintf(panic_msg, sizeof (panic_msg), "%s", msg);
+	if (harness_panic_armed) {
+		harness_panic_armed = 0;
+		siglongjmp(harness_panic_jb, 1);
+	}
+	fprintf(stderr, "unexpected panic: %s\n", msg);
+	abort();
+}
+
+void
+harness_panic_catch(void)
+{
+	panic_msg[0] = '\0';
+	ustreams_panic_hook(panic_hook, NULL);
+}
+
+const char *
+harness_panic_msg(void)
+{
+	return (panic_msg);
+}
+
+const char *
+harness_variant(void)
+{
+	const char *v = getenv("USTREAMS_VARIANT");
+
+	return (v != NULL ? v : "release");
+}
+
+int
+harness_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

@@ -1,0 +1,53 @@
+/*
+ * Test harness shared by the Check suites: booting an instance, capturing
+ * the cmn_err log, and catching panics.
+ *
+ * Check runs each test in its own process (CK_FORK), so a test may boot an
+ * instance and leave it to die with the process; tests that check shutdown
+ * behaviour shut down explicitly.
+ */
+#ifndef _TESTS_HARNESS_H
+#define	_TESTS_HARNESS_H
+
+#include <check.h>
+#include <setjmp.h>
+#include <sys/ustreams.h>
+
+/* Boot with the defaults but for memory size and executive. */
+extern void harness_boot(size_t memsize, enum ustreams_exec exec);
+extern void harness_boot_cfg(const struct ustreams_config *cfg);
+extern void harness_shutdown(void);
+
+/* The log: every cmn_err message since harness_log_reset(). */
+extern void harness_log_capture(void);
+extern void harness_log_reset(void);
+extern int harness_log_count(void);
+extern const char *harness_log_find(const char *substr);
+
+/*
+ * HARNESS_EXPECT_PANIC(stmt): stmt must panic (cmn_err CE_PANIC, a failed
+ * ASSERT or VERIFY); the panic message is returned by harness_panic_msg().
+ */
+extern sigjmp_buf harness_panic_jb;
+extern volatile int harness_panic_armed;
+extern const char *harness_panic_msg(void);
+extern void harness_panic_catch(void);
+
+#define	HARNESS_EXPECT_PANIC(stmt) do {					\
+	harness_panic_catch();						\
+	if (sigsetjmp(harness_panic_jb, 0) == 0) {			\
+		harness_panic_armed = 1;				\
+		stmt;							\
+		harness_panic_armed = 0;				\
+		ck_abort_msg("expected a panic from: %s", #stmt);	\
+	}								\
+	harness_panic_armed = 0;					\
+} while (0)
+
+/* Run a suite; returns the process exit status. */
+extern int harness_run(Suite *s);
+
+/* The variant the tests were built as ("release", "asan", "tsan", ...). */
+extern const char *harness_variant(void);
+
+#endif	/* _TESTS_HARNESS_H */
