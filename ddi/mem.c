@@ -294,7 +294,7 @@ ust_mem_get(size_t usable)
 		atomic_fetch_add(&mem.m_fail, 1);
 		return (NULL);
 	}
-	ASSERT(ust_mem_contains(p, usable));
+	ASSERT(ustreams_mem_contains(p, usable));
 	return (p);
 }
 
@@ -304,7 +304,7 @@ ust_mem_get(size_t usable)
 void
 ust_mem_put(void *p, size_t usable)
 {
-	ASSERT(ust_mem_contains(p, usable));
+	ASSERT(ustreams_mem_contains(p, usable));
 	sdallocx(p, usable, mem.m_mflags);
 	atomic_fetch_sub(&mem.m_charged, usable);
 	if (atomic_load(&mem.m_waiters) > 0) {

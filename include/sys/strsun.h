@@ -1,0 +1,22 @@
+/*
+ * <sys/strsun.h>-style helpers: short names for what modules compute
+ * over and over.  Each hides nothing a reader needs.
+ */
+#ifndef _SYS_STRSUN_H
+#define	_SYS_STRSUN_H
+
+#include <sys/stream.h>
+
+#define	DB_BASE(mp)	((mp)->b_datap->db_base)
+#define	DB_LIM(mp)	((mp)->b_datap->db_lim)
+#define	DB_REF(mp)	((mp)->b_datap->db_ref)
+#define	DB_TYPE(mp)	((mp)->b_datap->db_type)
+#define	DB_FRTNP(mp)	((mp)->b_datap->db_frtnp)
+
+/* Bytes of data in the block; room before and after it; buffer size. */
+#define	MBLKL(mp)	((mp)->b_wptr - (mp)->b_rptr)
+#define	MBLKHEAD(mp)	((mp)->b_rptr - DB_BASE(mp))
+#define	MBLKTAIL(mp)	(DB_LIM(mp) - (mp)->b_wptr)
+#define	MBLKSIZE(mp)	(DB_LIM(mp) - DB_BASE(mp))
+
+#endif	/* _SYS_STRSUN_H */

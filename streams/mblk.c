@@ -1,0 +1,483 @@
+/*
+ * Message blocks: allocb, esballoc, desballoc, allocb_physreq, testb,
+ * dupb, freeb, freemsg.
+ *
+ * Principles of operation.  A message block (mblk) is a window on a data
+ * block (dblk), which describes a buffer.  allocb makes all three in one
+ * object of a size class (streams/strcache.c):
+ *
+ *	+--------------+--------------+-----------------------------+
+ *	| mblk (64 B)  | dblk (64 B)  | buffer: db_base .. db_lim   |
+ *	+--------------+--------------+-----------------------------+
+ *
+ * so an allocb is one cache pop and a freeb one push.  The mblk in front
+ * of a dblk is its "home" block (MB_UHOME).  dupb makes a bare mblk (class
+ * SC_MBLK) pointing at the same dblk and counts a reference; esballoc and
+ * desballoc make a header-only object whose dblk describes the caller's
+ * buffer.  Objects too large for a class ("oversize") come straight from
+ * the arena, laid out the same way.
+ *
+ * Invariants:
+ *  - db_ref counts the mblks whose b_datap names the dblk, plus one for
+ *    its home mblk while that mblk is in use but names another dblk (only
+ *    pullupmsg re-points a block); so the object is given back exactly when
+ *    db_ref drops to 0, and its home mblk is then always free.
+ *  - b_ustate is MB_ALLOC from allocation to free, MB_FREE after; every
+ *    entry point checks it, in every build, so a block freed twice is
+ *    reported (with where it was freed first) instead of corrupting the
+ *    caches.
+ *  - db_ref <= DBLK_REFMAX.
+ *
+ * Free routines: desballoc's runs in the context of the freeb that drops
+ * the last reference, as on SVR5 (so it must be callable from interrupt
+ * context); esballoc's is deferred to service context through the
+ * executive, so a driver's free routine never runs inside another
+ * driver's interrupt handler or with its locks held.
+ */
+#include <sys/stream.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../ddi/exec.h"
+#include "../ddi/mem.h"
+#include "admission.h"
+#include "mblk_impl.h"
+#include "strcache.h"
+
+_Static_assert(sizeof (mblk_t) == 64, "mblk_t is one cache line");
+_Static_assert(sizeof (dblk_t) == 64, "dblk_t is one cache line");
+_Static_assert(sizeof (mblk_t) + sizeof (dblk_t) == SC_HDRSIZE,
+	"header size");
+_Static_assert(2 * 64 + sizeof (struct ust_event) <= SC_ESBSIZE,
+	"esballoc object holds its free event");
+
+/*
+ * Name a code address for a misuse report: "function+0xoff" where the
+ * dynamic symbol table knows it, the bare address otherwise (addr2line
+ * turns it into file:line).
+ */
+const char *
+mblk_where(const void *pc, char *buf, size_t len)
+{
+	Dl_info dli;
+
+	if (pc == NULL)
+		return ("(never)");
+	if (dladdr(pc, &dli) != 0 && dli.dli_sname != NULL)
+		(void) snprintf(buf, len, "%s+0x%lx (%p)", dli.dli_sname,
+		    (unsigned long)((const char *)pc -
+		    (const char *)dli.dli_saddr), pc);
+	else
+		(void) snprintf(buf, len, "%p", pc);
+	return (buf);
+}
+
+void
+mblk_misuse(const char *func, mblk_t *mp, const void *caller)
+{
+	char b1[128], b2[128];
+
+	cmn_err(CE_PANIC, "%s: message block %p is not allocated (freed "
+	    "twice?): last freed from %s; now called from %s", func,
+	    (void *)mp, mblk_where(mp->b_ufreer, b1, sizeof (b1)),
+	    mblk_where(caller, b2, sizeof (b2)));
+}
+
+/* Set up a fresh object's mblk and dblk over a buffer. */
+static inline mblk_t *
+mblk_init(mblk_t *mp, unsigned cls, uint32_t footprint, unsigned char *base,
+    unsigned char *lim)
+{
+	dblk_t *dbp = MB_HOMEDB(mp);
+
+	dbp->db_frtnp = NULL;
+	dbp->db_base = base;
+	dbp->db_lim = lim;
+	dbp->db_ref = 1;
+	dbp->db_type = M_DATA;
+	dbp->db_uclass = (unsigned char)cls;
+	dbp->db_ustate = DB_UALLOC;
+	dbp->db_usize = footprint;
+	dbp->db_upad[0] = 0;
+
+	mp->b_next = NULL;
+	mp->b_prev = NULL;
+	mp->b_cont = NULL;
+	mp->b_rptr = base;
+	mp->b_wptr = base;
+	mp->b_datap = dbp;
+	mp->b_band = 0;
+	mp->b_flag = 0;
+	mp->b_ustate = MB_UALLOC;
+	mp->b_uflags = MB_UHOME;
+	return (mp);
+}
+
+static mblk_t *
+allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
+{
+	size_t slack = (align > 1 ? align - 1 : 0) + (boundary != 0 ? size : 0);
+	size_t footprint = ust_mem_usable(SC_HDRSIZE + (size_t)size + slack);
+	struct strcpu *cpu = strcpu_self();
+	unsigned char *base, *lim;
+	uintptr_t b;
+	mblk_t *mp;
+
+	if (cpu == NULL || !str_admit(pri, footprint, strcpu_held(cpu)) ||
+	    (mp = strcache_alloc_oversize(footprint)) == NULL) {
+		strcache_count_fail(SC_OVERSIZE, pri);
+		return (NULL);
+	}
+	b = (uintptr_t)mp + SC_HDRSIZE;
+	if (align > 1)
+		b = (b + align - 1) & ~(uintptr_t)(align - 1);
+	if (boundary != 0 && size != 0 &&
+	    (b & ~(uintptr_t)(boundary - 1)) !=
+	    ((b + size - 1) & ~(uintptr_t)(boundary - 1)))
+		b = (b + boundary - 1) & ~(uintptr_t)(boundary - 1);
+	base = (unsigned char *)b;
+	lim = boundary != 0 || align > 1 ? base + size :
+	    (unsigned char *)mp + footprint;
+	ASSERT(lim <= (unsigned char *)mp + footprint);
+	return (mblk_init(mp, SC_OVERSIZE, (uint32_t)footprint, base, lim));
+}
+
+/*
+ * allocb - allocate a message block of type M_DATA with a buffer of at
+ * least size bytes, b_rptr == b_wptr == db_base, db_ref 1.  Returns NULL
+ * when the admission rule refuses pri (see admission.h), when the budget
+ * is exhausted, or for a negative size or one larger than the budget.
+ * Size 0 gives a valid empty block.  Base, service or interrupt; does not
+ * block.
+ */
+mblk_t *
+allocb(int size, uint_t pri)
+{
+	struct strcpu *cpu;
+	unsigned cls;
+	mblk_t *mp;
+
+	if (__builtin_expect(size < 0 || (size_t)size > ust_mem_size(), 0)) {
+		strcache_count_badsize();
+		return (NULL);
+	}
+	cls = strclass_of((uint32_t)size);
+	if (__builtin_expect(cls == SC_OVERSIZE, 0))
+		return (allocb_oversize((uint32_t)size, pri, 1, 0));
+	cpu = strcpu_self();
+	if (__builtin_expect(cpu == NULL ||
+	    !str_admit(pri, strclass_footprint[cls], strcpu_held(cpu)), 0)) {
+		strcache_count_fail(cls, pri);
+		return (NULL);
+	}
+	if (__builtin_expect((mp = strcache_alloc(cpu, cls)) == NULL, 0)) {
+		strcache_count_fail(cls, pri);
+		return (NULL);
+	}
+	return (mblk_init(mp, cls, strclass_footprint[cls],
+	    (unsigned char *)(mp + 2),
+	    (unsigned char *)mp + strclass_footprint[cls]));
+}
+
+/*
+ * testb - 1 if allocb(size, pri) would be admitted now, else 0.  The
+ * answer can be stale by the time the caller acts on it.  Any context.
+ */
+int
+testb(int size, uint_t pri)
+{
+	struct strcpu *cpu;
+	unsigned cls;
+	size_t fp;
+
+	if (size < 0 || (size_t)size > ust_mem_size())
+		return (0);
+	cls = strclass_of((uint32_t)size);
+	fp = cls == SC_OVERSIZE ? ust_mem_usable(SC_HDRSIZE + (size_t)size) :
+	    strclass_footprint[cls];
+	if ((cpu = strcpu_self()) == NULL)
+		return (0);
+	return (str_admit(pri, fp, strcpu_held(cpu)) ? 1 : 0);
+}
+
+static bool
+is_pow2(paddr_t x)
+{
+	return (x != 0 && (x & (x - 1)) == 0);
+}
+
+/*
+ * physreq_alloc, physreq_free, physreq_prep - a physical requirements
+ * structure for allocb_physreq.  physreq_alloc returns one with no
+ * requirements (alignment 1, no boundary, any address), or NULL (flag
+ * KM_NOSLEEP and no memory).  physreq_prep checks it and returns 1 when
+ * allocb_physreq can honour it, 0 when not (alignment or boundary not a
+ * power of two, boundary smaller than alignment, phys_dmasize too small to
+ * reach the STREAMS memory region).
+ */
+physreq_t *
+physreq_alloc(int flag)
+{
+	physreq_t *preqp = kmem_zalloc(sizeof (*preqp), flag);
+
+	if (preqp != NULL)
+		preqp->phys_align = 1;
+	return (preqp);
+}
+
+void
+physreq_free(physreq_t *preqp)
+{
+	kmem_free(preqp, sizeof (*preqp));
+}
+
+int
+physreq_prep(physreq_t *preqp, int flag)
+{
+	struct ustreams_memstat ms;
+	uintptr_t top;
+
+	(void) flag;
+	if (preqp == NULL || ustreams_memstat(&ms) != 0)
+		return (0);
+	preqp->phys_uprepped = 0;
+	if (preqp->phys_align == 0)
+		preqp->phys_align = 1;
+	if (!is_pow2(preqp->phys_align) ||
+	    (preqp->phys_boundary != 0 && (!is_pow2(preqp->phys_boundary) ||
+	    preqp->phys_boundary < preqp->phys_align)))
+		return (0);
+	top = (uintptr_t)ms.ms_region + ms.ms_region_size;
+	if (preqp->phys_dmasize != 0 && preqp->phys_dmasize < 64 &&
+	    top > ((uintptr_t)1 << preqp->phys_dmasize))
+		return (0);
+	preqp->phys_uprepped = 1;
+	return (1);
+}
+
+/*
+ * allocb_physreq - allocb whose buffer meets *preqp: starts on a multiple
+ * of phys_align, does not cross a multiple of phys_boundary, lies below
+ * 2^phys_dmasize.  Buffers are always contiguous, so PREQ_PHYSCONTIG and
+ * any phys_max_scgth are met.  NULL when preqp was not prepared by
+ * physreq_prep, when size exceeds phys_boundary, or as for allocb.  Base
+ * or interrupt; does not block.
+ */
+mblk_t *
+allocb_physreq(int size, uint_t pri, physreq_t *preqp)
+{
+	if (preqp == NULL || !preqp->phys_uprepped || size < 0 ||
+	    (size_t)size > ust_mem_size() ||
+	    (preqp->phys_boundary != 0 &&
+	    (paddr_t)size > preqp->phys_boundary)) {
+		strcache_count_badsize();
+		return (NULL);
+	}
+	return (allocb_oversize((uint32_t)size, pri,
+	    (size_t)preqp->phys_align, (size_t)preqp->phys_boundary));
+}
+
+/* The free event of an esballoc'ed block: run the free routine, then go. */
+static void
+esb_free_deferred(void *arg)
+{
+	mblk_t *home = arg;
+	dblk_t *dbp = MB_HOMEDB(home);
+	frtn_t *frtnp = dbp->db_frtnp;
+
+	frtnp->free_func(frtnp->free_arg);
+	strcache_free(SC_ESB, home);
+}
+
+static mblk_t *
+esballoc_common(unsigned char *base, int size, uint_t pri, frtn_t *frtnp,
+    uintptr_t flags)
+{
+	struct strcpu *cpu;
+	mblk_t *mp;
+
+	if (base == NULL || frtnp == NULL || frtnp->free_func == NULL ||
+	    size < 0) {
+		strcache_count_badsize();
+		return (NULL);
+	}
+	cpu = strcpu_self();
+	if (cpu == NULL ||
+	    !str_admit(pri, SC_ESBSIZE, strcpu_held(cpu)) ||
+	    (mp = strcache_alloc(cpu, SC_ESB)) == NULL) {
+		strcache_count_fail(SC_ESB, pri);
+		return (NULL);
+	}
+	(void) mblk_init(mp, SC_ESB, SC_ESBSIZE, base, base + size);
+	MB_HOMEDB(mp)->db_frtnp = frtnp;
+	MB_HOMEDB(mp)->db_upad[0] = flags;
+	return (mp);
+}
+
+/*
+ * esballoc - a message block over the caller's buffer base[0..size).
+ * When the last reference is freed, frtnp->free_func(frtnp->free_arg) is
+ * called once, in service context, shortly after (through the executive).
+ * NULL for a NULL base or frtnp, a negative size, or when pri is refused.
+ * Base or interrupt; does not block.
+ */
+mblk_t *
+esballoc(unsigned char *base, int size, uint_t pri, frtn_t *frtnp)
+{
+	return (esballoc_common(base, size, pri, frtnp, 0));
+}
+
+/*
+ * desballoc - esballoc whose free routine runs at once, in the context of
+ * the freeb that drops the last reference.
+ */
+mblk_t *
+desballoc(unsigned char *base, int size, uint_t pri, frtn_t *frtnp)
+{
+	return (esballoc_common(base, size, pri, frtnp, DB_UDESB));
+}
+
+/* The last reference to dbp is gone: its object goes back. */
+static void
+dblk_lastfree(dblk_t *dbp, const void *caller)
+{
+	mblk_t *home = MB_HOMEMB(dbp);
+	unsigned cls = dbp->db_uclass;
+
+	ASSERT(home->b_ustate == MB_UFREE);
+	ASSERT(dbp->db_ustate == DB_UALLOC);
+	dbp->db_ustate = DB_UFREE;
+	dbp->db_ufreer = (void *)caller;
+	if (__builtin_expect(cls == SC_ESB, 0)) {
+		struct ust_event *ev = (struct ust_event *)(dbp + 1);
+
+		if (dbp->db_upad[0] & DB_UDESB) {
+			dbp->db_frtnp->free_func(dbp->db_frtnp->free_arg);
+			strcache_free(SC_ESB, home);
+		} else {
+			ust_event_init(ev, esb_free_deferred, home,
+			    USTREAMS_CTX_SERVICE);
+			(void) ust_event_post(ev);
+		}
+	} else if (__builtin_expect(cls == SC_OVERSIZE, 0)) {
+		strcache_free_oversize(home, dbp->db_usize);
+	} else {
+		strcache_free(cls, home);
+	}
+}
+
+void
+dblk_release(dblk_t *dbp, const void *caller)
+{
+	/* Sole reference: no one else can take one, no atomic needed. */
+	if (__atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1 ||
+	    __atomic_sub_fetch(&dbp->db_ref, 1, __ATOMIC_ACQ_REL) == 0)
+		dblk_lastfree(dbp, caller);
+}
+
+void
+freeb_common(mblk_t *mp, const void *caller)
+{
+	dblk_t *dbp;
+
+	if (__builtin_expect(mp->b_ustate != MB_UALLOC, 0))
+		mblk_misuse("freeb", mp, caller);
+	dbp = mp->b_datap;
+#ifdef DEBUG
+	if (mp->b_rptr < dbp->db_base || mp->b_rptr > mp->b_wptr ||
+	    mp->b_wptr > dbp->db_lim)
+		cmn_err(CE_PANIC, "freeb: message block %p: b_rptr %p / "
+		    "b_wptr %p outside its buffer [%p, %p)", (void *)mp,
+		    (void *)mp->b_rptr, (void *)mp->b_wptr,
+		    (void *)dbp->db_base, (void *)dbp->db_lim);
+#endif
+	mp->b_ustate = MB_UFREE;
+	mp->b_ufreer = (void *)caller;
+	if (__builtin_expect(dbp == MB_HOMEDB(mp) &&
+	    (mp->b_uflags & MB_UHOME), 1)) {
+		dblk_release(dbp, caller);
+		return;
+	}
+	dblk_release(dbp, caller);
+	if (mp->b_uflags & MB_UHOME)
+		dblk_release(MB_HOMEDB(mp), caller);	/* its residence */
+	else
+		strcache_free(SC_MBLK, mp);
+}
+
+/*
+ * freeb - free one message block; the data block goes when its last
+ * reference does.  bp must not be NULL.  A block freed twice panics.
+ * Any context; does not block.
+ */
+void
+freeb(mblk_t *bp)
+{
+	freeb_common(bp, __builtin_return_address(0));
+}
+
+/*
+ * freemsg - free every block of a message.  NULL is a no-op.
+ */
+void
+freemsg(mblk_t *mp)
+{
+	const void *caller = __builtin_return_address(0);
+
+	while (mp != NULL) {
+		mblk_t *next = mp->b_cont;
+
+		freeb_common(mp, caller);
+		mp = next;
+	}
+}
+
+/*
+ * dupb - a new message block sharing bp's data block: same window, type,
+ * band and flags; db_ref goes up by one.  NULL when db_ref is already
+ * DBLK_REFMAX or no block can be had (dupb needs only a 64-byte header and
+ * is admitted like BPRI_HI).  Any context; does not block.
+ */
+mblk_t *
+dupb(mblk_t *bp)
+{
+	dblk_t *dbp;
+	struct strcpu *cpu;
+	unsigned char ref;
+	mblk_t *nmp;
+
+	if (__builtin_expect(bp->b_ustate != MB_UALLOC, 0))
+		mblk_misuse("dupb", bp, __builtin_return_address(0));
+	dbp = bp->b_datap;
+	ref = __atomic_load_n(&dbp->db_ref, __ATOMIC_RELAXED);
+	do {
+		if (ref >= DBLK_REFMAX)
+			return (NULL);
+	} while (!__atomic_compare_exchange_n(&dbp->db_ref, &ref, ref + 1,
+	    true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+
+	cpu = strcpu_self();
+	if (cpu == NULL ||
+	    !str_admit(BPRI_HI, strclass_footprint[SC_MBLK], strcpu_held(cpu)) ||
+	    (nmp = strcache_alloc(cpu, SC_MBLK)) == NULL) {
+		(void) __atomic_sub_fetch(&dbp->db_ref, 1, __ATOMIC_ACQ_REL);
+		strcache_count_fail(SC_MBLK, BPRI_HI);
+		return (NULL);
+	}
+	nmp->b_next = NULL;
+	nmp->b_prev = NULL;
+	nmp->b_cont = NULL;
+	nmp->b_rptr = bp->b_rptr;
+	nmp->b_wptr = bp->b_wptr;
+	nmp->b_datap = dbp;
+	nmp->b_band = bp->b_band;
+	nmp->b_flag = bp->b_flag;
+	nmp->b_ustate = MB_UALLOC;
+	nmp->b_uflags = 0;
+	return (nmp);
+}

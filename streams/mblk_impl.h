@@ -1,0 +1,32 @@
+/*
+ * Message blocks (private side): the layout rules of streams/mblk.c that
+ * the message utilities also rely on.
+ */
+#ifndef _STREAMS_MBLK_IMPL_H
+#define	_STREAMS_MBLK_IMPL_H
+
+#include <sys/stream.h>
+
+/* b_ustate / db_ustate */
+#define	MB_UALLOC	0xa1
+#define	MB_UFREE	0xf7
+#define	DB_UALLOC	0xa2
+#define	DB_UFREE	0xf8
+
+/* b_uflags */
+#define	MB_UHOME	0x01	/* the mblk in front of its object's dblk */
+
+/* db_upad[0] */
+#define	DB_UDESB	0x01	/* desballoc: free routine runs at once */
+
+/* The dblk behind a home mblk, and the home mblk in front of a dblk. */
+#define	MB_HOMEDB(mp)	((dblk_t *)((mblk_t *)(mp) + 1))
+#define	MB_HOMEMB(dbp)	((mblk_t *)(dbp) - 1)
+
+/* Drop one reference; the last gives the object back. */
+extern void dblk_release(dblk_t *dbp, const void *caller);
+extern void freeb_common(mblk_t *mp, const void *caller);
+extern void mblk_misuse(const char *func, mblk_t *mp, const void *caller);
+extern const char *mblk_where(const void *pc, char *buf, size_t len);
+
+#endif	/* _STREAMS_MBLK_IMPL_H */

@@ -1,0 +1,726 @@
+/*
+ * The STREAMS buffer caches: per-CPU magazines over the region's arena.
+ *
+ * Principles of operation.  allocb and freeb are the hottest calls in
+ * STREAMS, and the arena behind them (jemalloc, without a thread cache) is
+ * a shared structure.  So, as in Bonwick's magazine allocator, each CPU --
+ * here, each thread that allocates -- keeps for every size class two
+ * magazines of free objects, "loaded" and "previous", each holding up to
+ * sc_depth objects chained through their first message block.  Allocation
+ * pops from loaded; when loaded is empty and previous is full they swap;
+ * when both are empty a full magazine comes from the class's depot, or
+ * failing that a batch from the arena.  Freeing mirrors it: push onto
+ * loaded; swap with an empty previous; or hand a full previous to the
+ * depot.  A thread allocating and freeing alone touches no shared line; a
+ * producer on one CPU and a consumer on another meet in the depot once per
+ * magazine, not once per block.
+ *
+ * Accounting.  An object in a magazine or the depot is charged to the
+ * budget (ddi/mem.h "charged") but is not in use; an object handed out is
+ * in use ("held").  Each CPU counts its own changes (held bytes, objects in
+ * use per class) and folds them into the global counters when they exceed
+ * FOLD_BYTES, when it swaps with the depot, and at once when someone waits
+ * for memory (strcache_waiters).  Admission reads the global count plus the
+ * CPU's own part, so it is exact when one thread allocates (the sim
+ * executive, the tests) and otherwise errs by at most FOLD_BYTES per other
+ * CPU.  Statistics add up every CPU's part and are exact at rest.
+ *
+ * When the budget refuses an arena allocation, the reclaim hook gives the
+ * depots and the calling CPU's magazines back to the arena, so that memory
+ * parked in caches never makes an allocation fail.  (Magazines of other
+ * CPUs stay where they are: at most 2 * depth objects per class each.)
+ *
+ * Locking.  A CPU's magazines and counters are written only by its thread;
+ * the counters are relaxed atomics so that the statistics can read them.
+ * sc_depot_lock protects a class's depot.  cpu_lock protects the list of
+ * CPUs; a CPU is created on a thread's first allocation and retired when the
+ * thread exits or the instance shuts down (the instance generation tells a
+ * thread that its CPU belongs to an instance that is gone).
+ */
+#include <sys/stream.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+#include <sys/ustreams_stat.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "../ddi/mem.h"
+#include "../ddi/sysinit.h"
+#include "strcache.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define	OBJ_POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define	OBJ_UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define	OBJ_POISON(p, n)	((void)(p), (void)(n))
+#define	OBJ_UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
+#define	FOLD_BYTES	(64 * 1024)
+#define	MAG_BYTES_MAX	(256 * 1024)
+#define	MAG_DEPTH_MIN	4
+#define	MAG_DEPTH_MAX	64
+#define	DEPOT_MAX	4		/* full magazines kept per class */
+#define	POISON_WORD	0xdeadbeefu
+
+const uint32_t strclass_footprint[SC_NCLASS] = {
+	64, SC_ESBSIZE,
+	192, 256, 384, 640, 1280, 2560, 5120, 10240, 20480, 40960, 81920,
+};
+
+/* A magazine: a chain of free objects through b_next. */
+struct mag {
+	mblk_t		*m_head;
+	int		m_n;
+};
+
+struct strcpu_class {
+	struct mag	cc_loaded;
+	struct mag	cc_prev;
+	_Atomic int64_t	cc_cached;	/* objects in the two magazines */
+	_Atomic int64_t	cc_inuse;	/* in use, not yet folded */
+	_Atomic uint64_t cc_total;	/* allocations, not yet folded */
+};
+
+struct strcpu {
+	struct strcpu_class sc_cls[SC_NCLASS];
+	_Atomic int64_t	sc_held;	/* held bytes, not yet folded */
+	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
+};
+
+/* A size class: the depot and the folded counters. */
+struct strclass {
+	int		sc_depth;	/* magazine capacity; set at boot */
+	pthread_mutex_t	sc_depot_lock;
+	mblk_t		*sc_depot;	/* full magazines, through b_prev */
+	int		sc_ndepot;	/* sc_depot_lock */
+	_Atomic int64_t	sc_depot_objs;	/* objects in the depot */
+	_Atomic int64_t	sc_inuse;	/* folded in-use count */
+	_Atomic int64_t	sc_max;
+	_Atomic uint64_t sc_total;	/* folded allocations */
+	_Atomic uint64_t sc_fail;
+};
+
+static struct strclass strclass[SC_NCLASS + 1];	/* + the oversize row */
+static _Atomic uint64_t fail_pri[4];
+static _Atomic uint64_t badsize;
+_Atomic int strcache_waiters;
+
+static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
+static LIST_HEAD(, strcpu) cpu_list = LIST_HEAD_INITIALIZER(cpu_list);
+static _Atomic uint64_t cache_gen;	/* instance generation; 0: down */
+static pthread_key_t cpu_key;
+static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
+
+static __thread struct strcpu *tls_cpu;
+static __thread uint64_t tls_gen;
+
+static inline int64_t
+ld(_Atomic int64_t *c)
+{
+	return (atomic_load_explicit(c, memory_order_relaxed));
+}
+
+/* Single-writer counters: a relaxed load and store, no locked RMW. */
+static inline void
+own_add(_Atomic int64_t *c, int64_t d)
+{
+	atomic_store_explicit(c, ld(c) + d, memory_order_relaxed);
+}
+
+static inline void
+own_addu(_Atomic uint64_t *c, uint64_t d)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c,
+	    memory_order_relaxed) + d, memory_order_relaxed);
+}
+
+static void
+note_max(_Atomic int64_t *maxp, int64_t v)
+{
+	int64_t m = ld(maxp);
+
+	while (v > m && !atomic_compare_exchange_weak_explicit(maxp, &m, v,
+	    memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/*
+ * Free objects: the buffer part is poisoned (AddressSanitizer) and, in
+ * debug builds, filled with a pattern that allocation checks, so that a
+ * write to a freed block is reported with the block and offset.
+ */
+static void
+obj_poison(mblk_t *obj, unsigned cls)
+{
+	size_t n = strclass_footprint[cls] - sizeof (mblk_t);
+	unsigned char *p = (unsigned char *)(obj + 1);
+
+#ifdef DEBUG
+	for (size_t i = 0; i + 4 <= n; i += 4)
+		memcpy(p + i, &(uint32_t){ POISON_WORD }, 4);
+#endif
+	OBJ_POISON(p, n);
+}
+
+static void
+obj_unpoison(mblk_t *obj, unsigned cls)
+{
+	size_t n = strclass_footprint[cls] - sizeof (mblk_t);
+	unsigned char *p = (unsigned char *)(obj + 1);
+
+	OBJ_UNPOISON(p, n);
+#ifdef DEBUG
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, 4);
+		if (w != POISON_WORD)
+			cmn_err(CE_PANIC, "allocb: block %p was written after "
+			    "it was freed (offset %zu, last freed from %p)",
+			    (void *)obj, i + sizeof (mblk_t), obj->b_ufreer);
+	}
+#endif
+}
+
+static inline void
+mag_push(struct mag *m, mblk_t *obj)
+{
+	obj->b_next = m->m_head;
+	m->m_head = obj;
+	m->m_n++;
+}
+
+static inline mblk_t *
+mag_pop(struct mag *m)
+{
+	mblk_t *obj = m->m_head;
+
+	m->m_head = obj->b_next;
+	m->m_n--;
+	return (obj);
+}
+
+/* Give a chain of objects back to the arena. */
+static void
+chain_release(mblk_t *obj, unsigned cls)
+{
+	while (obj != NULL) {
+		mblk_t *next = obj->b_next;
+
+		OBJ_UNPOISON(obj, strclass_footprint[cls]);
+		ust_mem_put(obj, strclass_footprint[cls]);
+		obj = next;
+	}
+}
+
+/* Fold a CPU's counters into the globals. */
+static void
+cpu_fold(struct strcpu *cpu)
+{
+	int64_t held = ld(&cpu->sc_held);
+
+	for (unsigned c = 0; c < SC_NCLASS; c++) {
+		struct strcpu_class *cc = &cpu->sc_cls[c];
+		int64_t d = ld(&cc->cc_inuse);
+		uint64_t t = atomic_load_explicit(&cc->cc_total,
+		    memory_order_relaxed);
+
+		if (d != 0) {
+			atomic_store_explicit(&cc->cc_inuse, 0,
+			    memory_order_relaxed);
+			atomic_fetch_add(&strclass[c].sc_inuse, d);
+		}
+		if (t != 0) {
+			atomic_store_explicit(&cc->cc_total, 0,
+			    memory_order_relaxed);
+			atomic_fetch_add(&strclass[c].sc_total, t);
+		}
+	}
+	if (held != 0) {
+		atomic_store_explicit(&cpu->sc_held, 0, memory_order_relaxed);
+		ust_mem_hold(held);
+	}
+}
+
+/* Give a CPU's magazines back to the arena and fold its counters. */
+static void
+cpu_drain(struct strcpu *cpu)
+{
+	for (unsigned c = 0; c < SC_NCLASS; c++) {
+		struct strcpu_class *cc = &cpu->sc_cls[c];
+
+		chain_release(cc->cc_loaded.m_head, c);
+		chain_release(cc->cc_prev.m_head, c);
+		cc->cc_loaded = (struct mag){ NULL, 0 };
+		cc->cc_prev = (struct mag){ NULL, 0 };
+		atomic_store_explicit(&cc->cc_cached, 0, memory_order_relaxed);
+	}
+	cpu_fold(cpu);
+}
+
+static void
+cpu_retire(struct strcpu *cpu)
+{
+	pthread_mutex_lock(&cpu_lock);
+	LIST_REMOVE(cpu, sc_link);
+	pthread_mutex_unlock(&cpu_lock);
+	cpu_drain(cpu);
+	kmem_free(cpu, sizeof (*cpu));
+}
+
+/* Thread exit: its CPU goes, if it belongs to the running instance. */
+static void
+cpu_key_dtor(void *arg)
+{
+	struct strcpu *cpu = arg;
+
+	if (cpu != NULL && tls_cpu == cpu && tls_gen != 0 &&
+	    tls_gen == atomic_load(&cache_gen))
+		cpu_retire(cpu);
+	tls_cpu = NULL;
+	tls_gen = 0;
+}
+
+static void
+cpu_key_create(void)
+{
+	VERIFY(pthread_key_create(&cpu_key, cpu_key_dtor) == 0);
+}
+
+static struct strcpu *
+strcpu_create(void)
+{
+	uint64_t gen = atomic_load(&cache_gen);
+	struct strcpu *cpu;
+
+	if (gen == 0)
+		return (NULL);
+	if ((cpu = kmem_zalloc(sizeof (*cpu), KM_NOSLEEP)) == NULL)
+		return (NULL);
+	pthread_mutex_lock(&cpu_lock);
+	LIST_INSERT_HEAD(&cpu_list, cpu, sc_link);
+	pthread_mutex_unlock(&cpu_lock);
+	tls_cpu = cpu;
+	tls_gen = gen;
+	(void) pthread_setspecific(cpu_key, cpu);
+	return (cpu);
+}
+
+struct strcpu *
+strcpu_self(void)
+{
+	if (__builtin_expect(tls_cpu != NULL && tls_gen ==
+	    atomic_load_explicit(&cache_gen, memory_order_relaxed), 1))
+		return (tls_cpu);
+	return (strcpu_create());
+}
+
+/* This thread's CPU if it has one in the running instance; never creates. */
+static struct strcpu *
+strcpu_current(void)
+{
+	if (tls_cpu != NULL && tls_gen == atomic_load(&cache_gen))
+		return (tls_cpu);
+	return (NULL);
+}
+
+int64_t
+strcpu_held(struct strcpu *cpu)
+{
+	return (ust_mem_held() + ld(&cpu->sc_held));
+}
+
+/* Account one object of class cls leaving (+1) or entering (-1) use. */
+static inline void
+cpu_count(struct strcpu *cpu, unsigned cls, int dir)
+{
+	struct strcpu_class *cc = &cpu->sc_cls[cls];
+	int64_t fp = (int64_t)strclass_footprint[cls] * dir;
+	int64_t held = ld(&cpu->sc_held) + fp;
+
+	own_add(&cc->cc_inuse, dir);
+	atomic_store_explicit(&cpu->sc_held, held, memory_order_relaxed);
+	if (dir > 0) {
+		own_addu(&cc->cc_total, 1);
+		/* High-water marks: the global part plus ours. */
+		note_max(&strclass[cls].sc_max,
+		    ld(&strclass[cls].sc_inuse) + ld(&cc->cc_inuse));
+		ust_mem_note_max(ust_mem_held() + held);
+	}
+	if (held >= FOLD_BYTES || held <= -FOLD_BYTES)
+		cpu_fold(cpu);
+}
+
+/* Take a full magazine from the depot into m; false if there is none. */
+static bool
+depot_get(unsigned cls, struct mag *m)
+{
+	struct strclass *sc = &strclass[cls];
+	mblk_t *head;
+
+	pthread_mutex_lock(&sc->sc_depot_lock);
+	if ((head = sc->sc_depot) != NULL) {
+		sc->sc_depot = head->b_prev;
+		sc->sc_ndepot--;
+	}
+	pthread_mutex_unlock(&sc->sc_depot_lock);
+	if (head == NULL)
+		return (false);
+	m->m_head = head;
+	m->m_n = (int)(uintptr_t)head->b_rptr;
+	atomic_fetch_sub(&sc->sc_depot_objs, m->m_n);
+	return (true);
+}
+
+/* Hand the magazine m to the depot (or to the arena if the depot is full). */
+static void
+depot_put(unsigned cls, struct mag *m)
+{
+	struct strclass *sc = &strclass[cls];
+	mblk_t *head = m->m_head;
+
+	ASSERT(head != NULL);
+	head->b_rptr = (unsigned char *)(uintptr_t)m->m_n;
+	pthread_mutex_lock(&sc->sc_depot_lock);
+	if (sc->sc_ndepot < DEPOT_MAX) {
+		head->b_prev = sc->sc_depot;
+		sc->sc_depot = head;
+		sc->sc_ndepot++;
+		head = NULL;
+	}
+	pthread_mutex_unlock(&sc->sc_depot_lock);
+	if (head == NULL)
+		atomic_fetch_add(&sc->sc_depot_objs, m->m_n);
+	else
+		chain_release(head, cls);
+	*m = (struct mag){ NULL, 0 };
+}
+
+static void
+depot_drain(unsigned cls)
+{
+	struct strclass *sc = &strclass[cls];
+	mblk_t *head, *next;
+
+	pthread_mutex_lock(&sc->sc_depot_lock);
+	head = sc->sc_depot;
+	sc->sc_depot = NULL;
+	sc->sc_ndepot = 0;
+	atomic_store(&sc->sc_depot_objs, 0);
+	pthread_mutex_unlock(&sc->sc_depot_lock);
+	for (; head != NULL; head = next) {
+		next = head->b_prev;
+		chain_release(head, cls);
+	}
+}
+
+/*
+ * Fill an empty magazine from the arena: half a magazine, or what fits.
+ * The objects gather in a private chain first: a refusal on the way runs
+ * the reclaim hook, which empties this CPU's magazines, and must not find
+ * (and give back) the very objects being gathered.
+ */
+static void
+arena_fill(unsigned cls, struct mag *m)
+{
+	int want = strclass[cls].sc_depth / 2;
+	struct mag got = { NULL, 0 };
+	mblk_t *obj;
+
+	ASSERT(m->m_n == 0);
+	if (want < 1)
+		want = 1;
+	while (got.m_n < want &&
+	    (obj = ust_mem_get(strclass_footprint[cls])) != NULL) {
+		obj->b_ustate = 0;
+		obj_poison(obj, cls);
+		mag_push(&got, obj);
+	}
+	*m = got;
+}
+
+mblk_t *
+strcache_alloc(struct strcpu *cpu, unsigned cls)
+{
+	struct strcpu_class *cc = &cpu->sc_cls[cls];
+	mblk_t *obj;
+
+	ASSERT(cls < SC_NCLASS);
+	if (__builtin_expect(cc->cc_loaded.m_n == 0, 0)) {
+		if (cc->cc_prev.m_n > 0) {
+			struct mag t = cc->cc_loaded;
+
+			cc->cc_loaded = cc->cc_prev;
+			cc->cc_prev = t;
+		} else if (depot_get(cls, &cc->cc_loaded)) {
+			own_add(&cc->cc_cached, cc->cc_loaded.m_n);
+		} else {
+			arena_fill(cls, &cc->cc_loaded);
+			own_add(&cc->cc_cached, cc->cc_loaded.m_n);
+			if (cc->cc_loaded.m_n == 0)
+				return (NULL);
+		}
+	}
+	obj = mag_pop(&cc->cc_loaded);
+	own_add(&cc->cc_cached, -1);
+	obj_unpoison(obj, cls);
+	cpu_count(cpu, cls, 1);
+	return (obj);
+}
+
+void
+strcache_free(unsigned cls, mblk_t *obj)
+{
+	struct strcpu *cpu = strcpu_self();
+	struct strcpu_class *cc;
+	int depth = strclass[cls].sc_depth;
+
+	ASSERT(cls < SC_NCLASS);
+	obj_poison(obj, cls);
+	if (__builtin_expect(cpu == NULL, 0)) {
+		/* No CPU can be had (the budget is full): straight back. */
+		OBJ_UNPOISON(obj, strclass_footprint[cls]);
+		ust_mem_put(obj, strclass_footprint[cls]);
+		atomic_fetch_sub(&strclass[cls].sc_inuse, 1);
+		ust_mem_hold(-(int64_t)strclass_footprint[cls]);
+		return;
+	}
+	cc = &cpu->sc_cls[cls];
+	if (__builtin_expect(cc->cc_loaded.m_n >= depth, 0)) {
+		if (cc->cc_prev.m_n == 0) {
+			cc->cc_prev = cc->cc_loaded;
+		} else {
+			own_add(&cc->cc_cached, -cc->cc_prev.m_n);
+			depot_put(cls, &cc->cc_prev);
+			cc->cc_prev = cc->cc_loaded;
+		}
+		cc->cc_loaded = (struct mag){ NULL, 0 };
+	}
+	mag_push(&cc->cc_loaded, obj);
+	own_add(&cc->cc_cached, 1);
+	cpu_count(cpu, cls, -1);
+	if (__builtin_expect(atomic_load_explicit(&strcache_waiters,
+	    memory_order_relaxed) != 0, 0)) {
+		cpu_fold(cpu);
+		ust_mem_released();
+	}
+}
+
+mblk_t *
+strcache_alloc_oversize(size_t footprint)
+{
+	mblk_t *obj = ust_mem_get(footprint);
+
+	if (obj == NULL)
+		return (NULL);
+	ust_mem_hold((int64_t)footprint);
+	atomic_fetch_add(&strclass[SC_OVERSIZE].sc_total, 1);
+	note_max(&strclass[SC_OVERSIZE].sc_max,
+	    atomic_fetch_add(&strclass[SC_OVERSIZE].sc_inuse, 1) + 1);
+	return (obj);
+}
+
+void
+strcache_free_oversize(mblk_t *obj, size_t footprint)
+{
+	ust_mem_put(obj, footprint);
+	atomic_fetch_sub(&strclass[SC_OVERSIZE].sc_inuse, 1);
+	ust_mem_hold(-(int64_t)footprint);
+}
+
+void
+strcache_count_fail(unsigned cls, unsigned pri)
+{
+	ASSERT(cls <= SC_OVERSIZE);
+	atomic_fetch_add(&strclass[cls].sc_fail, 1);
+	if (pri < BPRI_LO || pri > BPRI_HI)
+		pri = BPRI_LO;
+	atomic_fetch_add(&fail_pri[pri], 1);
+}
+
+void
+strcache_count_badsize(void)
+{
+	atomic_fetch_add(&badsize, 1);
+}
+
+/* ddi reclaim hook: the budget refused; give back what caches hold. */
+static void
+strcache_reclaim(void)
+{
+	struct strcpu *cpu = strcpu_current();
+
+	for (unsigned c = 0; c < SC_NCLASS; c++)
+		depot_drain(c);
+	if (cpu != NULL) {
+		for (unsigned c = 0; c < SC_NCLASS; c++) {
+			struct strcpu_class *cc = &cpu->sc_cls[c];
+
+			chain_release(cc->cc_loaded.m_head, c);
+			chain_release(cc->cc_prev.m_head, c);
+			cc->cc_loaded = (struct mag){ NULL, 0 };
+			cc->cc_prev = (struct mag){ NULL, 0 };
+			atomic_store_explicit(&cc->cc_cached, 0,
+			    memory_order_relaxed);
+		}
+	}
+}
+
+/* ddi statistics hook: held bytes not yet folded, and bytes cached. */
+static int64_t
+strcache_unfolded(size_t *cachedp)
+{
+	struct strcpu *cpu;
+	int64_t held = 0, cached = 0;
+
+	pthread_mutex_lock(&cpu_lock);
+	LIST_FOREACH(cpu, &cpu_list, sc_link) {
+		held += ld(&cpu->sc_held);
+		for (unsigned c = 0; c < SC_NCLASS; c++)
+			cached += ld(&cpu->sc_cls[c].cc_cached) *
+			    strclass_footprint[c];
+	}
+	pthread_mutex_unlock(&cpu_lock);
+	for (unsigned c = 0; c < SC_NCLASS; c++)
+		cached += ld(&strclass[c].sc_depot_objs) *
+		    strclass_footprint[c];
+	*cachedp = cached > 0 ? (size_t)cached : 0;
+	return (held);
+}
+
+static void strcache_release_noop(void) { }
+
+/*
+ * ustreams_strstat - the allocation table.  0, or ENXIO when no instance
+ * runs.  Any context; does not block (but for short locks).
+ */
+int
+ustreams_strstat(struct ustreams_strstat *ssp)
+{
+	struct strcpu *cpu;
+	int64_t inuse[SC_NCLASS + 1], cached[SC_NCLASS + 1];
+	uint64_t total[SC_NCLASS + 1];
+	int error;
+
+	memset(ssp, 0, sizeof (*ssp));
+	if ((error = ustreams_memstat(&ssp->ss_mem)) != 0)
+		return (error);
+	for (unsigned c = 0; c <= SC_NCLASS; c++) {
+		inuse[c] = ld(&strclass[c].sc_inuse);
+		cached[c] = ld(&strclass[c].sc_depot_objs);
+		total[c] = atomic_load(&strclass[c].sc_total);
+	}
+	pthread_mutex_lock(&cpu_lock);
+	LIST_FOREACH(cpu, &cpu_list, sc_link) {
+		for (unsigned c = 0; c < SC_NCLASS; c++) {
+			inuse[c] += ld(&cpu->sc_cls[c].cc_inuse);
+			cached[c] += ld(&cpu->sc_cls[c].cc_cached);
+			total[c] += atomic_load_explicit(
+			    &cpu->sc_cls[c].cc_total, memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&cpu_lock);
+
+	ssp->ss_nclass = SC_NCLASS + 1;
+	for (unsigned c = 0; c <= SC_NCLASS; c++) {
+		struct ustreams_classstat *cs = &ssp->ss_class[c];
+
+		if (c == SC_MBLK) {
+			(void) snprintf(cs->cs_name, sizeof (cs->cs_name),
+			    "mblk");
+		} else if (c == SC_ESB) {
+			(void) snprintf(cs->cs_name, sizeof (cs->cs_name),
+			    "esb");
+		} else if (c == SC_OVERSIZE) {
+			(void) snprintf(cs->cs_name, sizeof (cs->cs_name),
+			    "oversize");
+		} else {
+			cs->cs_size = strclass_footprint[c] - SC_HDRSIZE;
+			(void) snprintf(cs->cs_name, sizeof (cs->cs_name),
+			    "%zu", cs->cs_size);
+		}
+		if (c < SC_NCLASS)
+			cs->cs_footprint = strclass_footprint[c];
+		cs->cs_inuse = inuse[c] > 0 ? (uint64_t)inuse[c] : 0;
+		cs->cs_cached = cached[c] > 0 ? (uint64_t)cached[c] : 0;
+		cs->cs_total = total[c];
+		cs->cs_max = (uint64_t)ld(&strclass[c].sc_max);
+		if (cs->cs_max < cs->cs_inuse)
+			cs->cs_max = cs->cs_inuse;
+		cs->cs_fail = atomic_load(&strclass[c].sc_fail);
+	}
+	for (unsigned p = BPRI_LO; p <= BPRI_HI; p++)
+		ssp->ss_fail_pri[p] = atomic_load(&fail_pri[p]);
+	ssp->ss_badsize = atomic_load(&badsize);
+	return (0);
+}
+
+static int
+strcache_init(const struct ustreams_config *cfg)
+{
+	static uint64_t gen_next;
+	size_t magbytes = cfg->uc_memsize / 64;
+	struct ust_mem_hooks hooks = {
+		.mh_reclaim = strcache_reclaim,
+		.mh_unfolded = strcache_unfolded,
+		.mh_release = strcache_release_noop,
+	};
+
+	(void) pthread_once(&cpu_key_once, cpu_key_create);
+	if (magbytes > MAG_BYTES_MAX)
+		magbytes = MAG_BYTES_MAX;
+	for (unsigned c = 0; c <= SC_NCLASS; c++) {
+		struct strclass *sc = &strclass[c];
+		size_t d = c < SC_NCLASS ? magbytes / strclass_footprint[c] : 0;
+
+		memset(sc, 0, sizeof (*sc));
+		pthread_mutex_init(&sc->sc_depot_lock, NULL);
+		sc->sc_depth = d < MAG_DEPTH_MIN ? MAG_DEPTH_MIN :
+		    d > MAG_DEPTH_MAX ? MAG_DEPTH_MAX : (int)d;
+	}
+	for (unsigned p = 0; p < 4; p++)
+		atomic_store(&fail_pri[p], 0);
+	atomic_store(&badsize, 0);
+	atomic_store(&strcache_waiters, 0);
+	ust_mem_set_hooks(&hooks);
+	atomic_store(&cache_gen, ++gen_next);
+	return (0);
+}
+
+static void
+strcache_fini(void)
+{
+	struct strcpu *cpu;
+	int64_t leaked = 0;
+
+	atomic_store(&cache_gen, 0);
+	pthread_mutex_lock(&cpu_lock);
+	while ((cpu = LIST_FIRST(&cpu_list)) != NULL) {
+		LIST_REMOVE(cpu, sc_link);
+		pthread_mutex_unlock(&cpu_lock);
+		cpu_drain(cpu);
+		kmem_free(cpu, sizeof (*cpu));
+		pthread_mutex_lock(&cpu_lock);
+	}
+	pthread_mutex_unlock(&cpu_lock);
+	tls_cpu = NULL;
+	tls_gen = 0;
+	for (unsigned c = 0; c <= SC_NCLASS; c++) {
+		if (c < SC_NCLASS)
+			depot_drain(c);
+		leaked += ld(&strclass[c].sc_inuse);
+		pthread_mutex_destroy(&strclass[c].sc_depot_lock);
+	}
+	if (leaked != 0)
+		cmn_err(CE_WARN, "ustreams_shutdown: %lld message block(s) "
+		    "still allocated", (long long)leaked);
+	ust_mem_set_hooks(NULL);
+}
+
+USTREAMS_SYSINIT(strcache, SI_ORDER_STRCACHE, strcache_init, strcache_fini);
