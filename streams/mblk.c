@@ -282,16 +282,24 @@ allocb_physreq(int size, uint_t pri, physreq_t *preqp)
 	    (size_t)preqp->phys_align, (size_t)preqp->phys_boundary));
 }
 
-/* The free event of an esballoc'ed block: run the free routine, then go. */
+/*
+ * The free event of an esballoc'ed block: the free routine runs as the
+ * event; the object goes back in ev_done, once the executive no longer
+ * touches the event (which lives in the object).
+ */
 static void
 esb_free_deferred(void *arg)
 {
 	mblk_t *home = arg;
-	dblk_t *dbp = MB_HOMEDB(home);
-	frtn_t *frtnp = dbp->db_frtnp;
+	frtn_t *frtnp = MB_HOMEDB(home)->db_frtnp;
 
 	frtnp->free_func(frtnp->free_arg);
-	strcache_free(SC_ESB, home);
+}
+
+static void
+esb_free_done(struct ust_event *ev)
+{
+	strcache_free(SC_ESB, ev->ev_arg);
 }
 
 static mblk_t *
@@ -362,6 +370,7 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 		} else {
 			ust_event_init(ev, esb_free_deferred, home,
 			    USTREAMS_CTX_SERVICE);
+			ev->ev_done = esb_free_done;
 			(void) ust_event_post(ev);
 		}
 	} else if (__builtin_expect(cls == SC_OVERSIZE, 0)) {

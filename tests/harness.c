@@ -115,6 +115,34 @@ harness_variant(void)
 	return (v != NULL ? v : "release");
 }
 
+static void
+discard_log(int level, const char *msg, void *arg)
+{
+	(void) level; (void) msg; (void) arg;
+}
+
+static void
+harness_teardown(void)
+{
+	harness_panic_armed = 0;
+	if (ustreams_booted()) {
+		ustreams_log_hook(discard_log, NULL);
+		(void) ustreams_shutdown();
+	}
+	ustreams_log_hook(NULL, NULL);
+	ustreams_panic_hook(NULL, NULL);
+}
+
+TCase *
+harness_tcase(const char *name, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, NULL, harness_teardown);
+	tcase_set_timeout(tc, timeout);
+	return (tc);
+}
+
 int
 harness_run(Suite *s)
 {

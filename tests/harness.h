@@ -44,6 +44,14 @@ extern void harness_panic_catch(void);
 	harness_panic_armed = 0;					\
 } while (0)
 
+/*
+ * A test case whose tests shut down whatever instance they leave booted,
+ * and restore the log and panic hooks, so that the suite also runs with
+ * CK_FORK=no (the ThreadSanitizer variant does: jemalloc's fork handlers
+ * confuse it).  Timeout in seconds.
+ */
+extern TCase *harness_tcase(const char *name, double timeout);
+
 /* Run a suite; returns the process exit status. */
 extern int harness_run(Suite *s);
 

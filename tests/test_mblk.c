@@ -1,0 +1,847 @@
+/*
+ * Message blocks: allocb and its admission rule, testb, esballoc and
+ * desballoc, allocb_physreq, dupb, freeb and freemsg, the allocation
+ * statistics, and misuse detection.
+ *
+ * Footprints (bytes an object occupies, see streams/strcache.h): a bare
+ * mblk 64, an esballoc header 256, data classes 192 (64-byte buffer), 256
+ * (128), 384 (256), 640 (512), 1280 (1152), 2560 (2432), 5120 (4992),
+ * 10240 (10112), 20480 (20352), 40960 (40832), 81920 (81792).
+ */
+#include "harness.h"
+
+#include <sys/ddi.h>
+#include <sys/stream.h>
+#include <sys/strsun.h>
+#include <sys/ustreams_stat.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define	MEM_1M		(1024 * 1024)
+
+static struct ustreams_strstat ss;
+
+static void
+snap(void)
+{
+	ck_assert_int_eq(ustreams_strstat(&ss), 0);
+}
+
+static const struct ustreams_classstat *
+cls(const char *name)
+{
+	for (unsigned i = 0; i < ss.ss_nclass; i++) {
+		if (strcmp(ss.ss_class[i].cs_name, name) == 0)
+			return (&ss.ss_class[i]);
+	}
+	ck_abort_msg("no class %s", name);
+	return (NULL);
+}
+
+/*
+ * Bytes in use once the calling thread has allocated: its per-CPU cache
+ * record (from STREAMS memory) is created by the first allocation.
+ */
+static size_t
+warm_baseline(void)
+{
+	struct ustreams_memstat ms;
+
+	freeb(allocb(0, BPRI_HI));
+	ck_assert_int_eq(ustreams_memstat(&ms), 0);
+	return (ms.ms_inuse);
+}
+
+START_TEST(allocb_returns_empty_m_data_block)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(100, BPRI_MED);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
+	ck_assert_int_eq(DB_REF(mp), 1);
+	ck_assert_ptr_eq(mp->b_rptr, DB_BASE(mp));
+	ck_assert_ptr_eq(mp->b_wptr, DB_BASE(mp));
+	ck_assert_ptr_null(mp->b_next);
+	ck_assert_ptr_null(mp->b_prev);
+	ck_assert_ptr_null(mp->b_cont);
+	ck_assert_int_eq(mp->b_band, 0);
+	ck_assert_int_eq(mp->b_flag, 0);
+	ck_assert_ptr_null(DB_FRTNP(mp));
+	/* 100 bytes go to the 128-byte class. */
+	ck_assert_int_eq(MBLKSIZE(mp), 128);
+	memset(mp->b_wptr, 0xa5, 128);
+	mp->b_wptr += 128;
+	freeb(mp);
+}
+END_TEST
+
+START_TEST(allocb_size_zero_gives_valid_empty_block)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(0, BPRI_LO);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(MBLKL(mp), 0);
+	ck_assert_int_eq(MBLKSIZE(mp), 64);
+	freeb(mp);
+}
+END_TEST
+
+START_TEST(allocb_buffer_sizes_follow_the_classes)
+{
+	static const struct { int size; long bufsize; } t[] = {
+		{ 1, 64 }, { 64, 64 }, { 65, 128 }, { 256, 256 },
+		{ 257, 512 }, { 1024, 1152 }, { 1152, 1152 }, { 1500, 2432 },
+		{ 2048, 2432 }, { 4096, 4992 }, { 9000, 10112 },
+		{ 65536, 81792 }, { 81792, 81792 },
+	};
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	for (size_t i = 0; i < sizeof (t) / sizeof (t[0]); i++) {
+		mblk_t *mp = allocb(t[i].size, BPRI_HI);
+
+		ck_assert_ptr_nonnull(mp);
+		ck_assert_msg(MBLKSIZE(mp) == t[i].bufsize,
+		    "allocb(%d): buffer %ld, expected %ld", t[i].size,
+		    (long)MBLKSIZE(mp), t[i].bufsize);
+		freeb(mp);
+	}
+}
+END_TEST
+
+START_TEST(allocb_oversize_block_is_exact_and_counted)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(200000, BPRI_HI);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_ge(MBLKSIZE(mp), 200000);
+	memset(mp->b_wptr, 1, 200000);
+	snap();
+	ck_assert_uint_eq(cls("oversize")->cs_inuse, 1);
+	ck_assert_uint_eq(cls("oversize")->cs_total, 1);
+	freeb(mp);
+	snap();
+	ck_assert_uint_eq(cls("oversize")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("oversize")->cs_max, 1);
+}
+END_TEST
+
+START_TEST(allocb_negative_and_absurd_sizes_return_null_and_are_counted)
+{
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_null(allocb(-1, BPRI_HI));
+	ck_assert_ptr_null(allocb(-2147483647 - 1, BPRI_HI));
+	ck_assert_ptr_null(allocb(2147483647, BPRI_HI));
+	ck_assert_ptr_null(allocb(USTREAMS_MEM_DEFAULT + 1, BPRI_HI));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 4);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, 0);
+}
+END_TEST
+
+START_TEST(allocb_memory_comes_from_the_region)
+{
+	struct ustreams_memstat ms;
+	static const int sizes[] = { 0, 100, 2048, 9000, 70000, 300000 };
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_int_eq(ustreams_memstat(&ms), 0);
+	for (size_t i = 0; i < sizeof (sizes) / sizeof (sizes[0]); i++) {
+		mblk_t *mp = allocb(sizes[i], BPRI_HI);
+		uintptr_t lo = (uintptr_t)ms.ms_region;
+		uintptr_t hi = lo + ms.ms_region_size;
+
+		ck_assert_ptr_nonnull(mp);
+		ck_assert((uintptr_t)mp >= lo);
+		ck_assert((uintptr_t)DB_LIM(mp) <= hi);
+		ck_assert((uintptr_t)DB_BASE(mp) >= lo);
+		ck_assert((uintptr_t)DB_LIM(mp) < (1ull << 32));
+		freeb(mp);
+	}
+}
+END_TEST
+
+/*
+ * The exact admission counts.  Budget 1 MiB = 1048576 bytes: the LO
+ * threshold is 80% = 838860 bytes, MED 90% = 943718, HI the budget.
+ * allocb(2048) occupies 2560 bytes.  With b bytes in use already (the
+ * cache record), LO gets floor((838860 - b) / 2560) blocks, MED that many
+ * more up to floor((943718 - b) / 2560), HI up to floor((1048576 - b) /
+ * 2560).
+ */
+START_TEST(admission_lo_med_hi_stop_at_their_thresholds)
+{
+	mblk_t *mp[512];
+	size_t b;
+	int n = 0, lo, med, hi;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	b = warm_baseline();
+	ck_assert_uint_lt(b, 2560);	/* the record is small */
+	while ((mp[n] = allocb(2048, BPRI_LO)) != NULL)
+		n++;
+	lo = n;
+	/* LO is refused, yet MED and HI still succeed. */
+	ck_assert_ptr_nonnull(mp[n] = allocb(2048, BPRI_MED));
+	n++;
+	while ((mp[n] = allocb(2048, BPRI_MED)) != NULL)
+		n++;
+	med = n;
+	ck_assert_ptr_null(allocb(2048, BPRI_LO));
+	ck_assert_ptr_nonnull(mp[n] = allocb(2048, BPRI_HI));
+	n++;
+	while ((mp[n] = allocb(2048, BPRI_HI)) != NULL)
+		n++;
+	hi = n;
+
+	ck_assert_int_eq(lo, (int)((838860 - b) / 2560));
+	ck_assert_int_eq(med, (int)((943718 - b) / 2560));
+	ck_assert_int_eq(hi, (int)((1048576 - b) / 2560));
+	/* With b = 768: 327, 368 and 409. */
+	if (b == 768) {
+		ck_assert_int_eq(lo, 327);
+		ck_assert_int_eq(med, 368);
+		ck_assert_int_eq(hi, 409);
+	}
+
+	snap();
+	ck_assert_uint_eq(cls("2432")->cs_inuse, (uint64_t)hi);
+	ck_assert_uint_eq(cls("2432")->cs_max, (uint64_t)hi);
+	ck_assert_uint_eq(cls("2432")->cs_total, (uint64_t)hi);
+	ck_assert_uint_eq(cls("2432")->cs_fail, 4);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_LO], 2);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_MED], 1);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_HI], 1);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, b + (size_t)hi * 2560);
+
+	for (int i = 0; i < n; i++)
+		freeb(mp[i]);
+	snap();
+	ck_assert_uint_eq(cls("2432")->cs_inuse, 0);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, b);
+	ck_assert_uint_eq(ss.ss_mem.ms_maxinuse, b + (size_t)hi * 2560);
+}
+END_TEST
+
+START_TEST(admission_freeing_lets_lo_in_again)
+{
+	mblk_t *mp[512];
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	(void) warm_baseline();
+	while ((mp[n] = allocb(2048, BPRI_HI)) != NULL)
+		n++;
+	ck_assert_ptr_null(allocb(2048, BPRI_LO));
+	/* Free down to just below the LO threshold: 838860 - 2560 ... */
+	while (testb(2048, BPRI_LO) == 0)
+		freeb(mp[--n]);
+	mp[n] = allocb(2048, BPRI_LO);
+	ck_assert_ptr_nonnull(mp[n]);
+	n++;
+	ck_assert_ptr_null(allocb(2048, BPRI_LO));
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
+START_TEST(admission_invalid_priority_counts_as_lo)
+{
+	mblk_t *mp[512];
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	(void) warm_baseline();
+	while ((mp[n] = allocb(2048, BPRI_LO)) != NULL)
+		n++;
+	ck_assert_ptr_null(allocb(2048, 0));
+	ck_assert_ptr_null(allocb(2048, 7));
+	ck_assert_ptr_nonnull(mp[n] = allocb(2048, BPRI_MED));
+	n++;
+	snap();
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_LO], 3);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_MED], 0);
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
+START_TEST(admission_small_blocks_fit_where_large_ones_do_not)
+{
+	mblk_t *mp[512], *small;
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	(void) warm_baseline();
+	while ((mp[n] = allocb(2048, BPRI_HI)) != NULL)
+		n++;
+	/* Less than 2560 bytes are left, but a 192-byte object fits. */
+	small = allocb(64, BPRI_HI);
+	ck_assert_ptr_nonnull(small);
+	freeb(small);
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
+START_TEST(testb_answers_with_the_admission_rule)
+{
+	mblk_t *mp[512];
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	ck_assert_int_eq(testb(2048, BPRI_LO), 1);
+	ck_assert_int_eq(testb(-1, BPRI_HI), 0);
+	while ((mp[n] = allocb(2048, BPRI_LO)) != NULL)
+		n++;
+	ck_assert_int_eq(testb(2048, BPRI_LO), 0);
+	ck_assert_int_eq(testb(2048, BPRI_MED), 1);
+	ck_assert_int_eq(testb(2048, BPRI_HI), 1);
+	while ((mp[n] = allocb(2048, BPRI_HI)) != NULL)
+		n++;
+	ck_assert_int_eq(testb(2048, BPRI_HI), 0);
+	ck_assert_int_eq(testb(64, BPRI_HI), 1);
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
+static int free_calls;
+static void *free_arg_seen;
+static enum ustreams_ctx free_ctx;
+
+static void
+count_free(void *arg)
+{
+	free_calls++;
+	free_arg_seen = arg;
+	free_ctx = ustreams_context();
+}
+
+START_TEST(esballoc_free_routine_runs_once_in_service_context)
+{
+	static unsigned char buf[300];
+	frtn_t fr = { count_free, buf + 1 };
+	mblk_t *mp, *dup;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	free_calls = 0;
+	mp = esballoc(buf, sizeof (buf), BPRI_MED, &fr);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_ptr_eq(DB_BASE(mp), buf);
+	ck_assert_ptr_eq(DB_LIM(mp), buf + 300);
+	ck_assert_ptr_eq(mp->b_rptr, buf);
+	ck_assert_ptr_eq(DB_FRTNP(mp), &fr);
+	dup = dupb(mp);
+	ck_assert_ptr_nonnull(dup);
+	freeb(mp);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(free_calls, 0);	/* the dup still holds it */
+	freeb(dup);
+	ck_assert_int_eq(free_calls, 0);	/* deferred, not inline */
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_int_eq(free_calls, 1);
+	ck_assert_ptr_eq(free_arg_seen, buf + 1);
+	ck_assert_int_eq(free_ctx, USTREAMS_CTX_SERVICE);
+	snap();
+	ck_assert_uint_eq(cls("esb")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("esb")->cs_total, 1);
+}
+END_TEST
+
+START_TEST(desballoc_free_routine_runs_in_the_freeing_context)
+{
+	static unsigned char buf[64];
+	frtn_t fr = { count_free, &fr };
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	free_calls = 0;
+	mp = desballoc(buf, sizeof (buf), BPRI_LO, &fr);
+	ck_assert_ptr_nonnull(mp);
+	freeb(mp);
+	ck_assert_int_eq(free_calls, 1);
+	ck_assert_ptr_eq(free_arg_seen, &fr);
+	ck_assert_int_eq(free_ctx, USTREAMS_CTX_BASE);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 0);
+	ck_assert_int_eq(free_calls, 1);
+}
+END_TEST
+
+START_TEST(esballoc_rejects_null_base_or_free_routine)
+{
+	static unsigned char buf[8];
+	frtn_t fr = { count_free, NULL }, nofn = { NULL, NULL };
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_null(esballoc(NULL, 8, BPRI_HI, &fr));
+	ck_assert_ptr_null(esballoc(buf, 8, BPRI_HI, NULL));
+	ck_assert_ptr_null(esballoc(buf, 8, BPRI_HI, &nofn));
+	ck_assert_ptr_null(esballoc(buf, -1, BPRI_HI, &fr));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 4);
+}
+END_TEST
+
+START_TEST(esballoc_is_refused_by_admission_like_allocb)
+{
+	static unsigned char buf[8];
+	frtn_t fr = { count_free, NULL };
+	mblk_t *mp[512], *e;
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	while ((mp[n] = allocb(2048, BPRI_LO)) != NULL)
+		n++;
+	/* LO is full to within less than 2560 bytes: fill the rest. */
+	while ((mp[n] = allocb(0, BPRI_LO)) != NULL)
+		n++;
+	ck_assert_ptr_null(esballoc(buf, 8, BPRI_LO, &fr));
+	e = esballoc(buf, 8, BPRI_MED, &fr);
+	ck_assert_ptr_nonnull(e);
+	freeb(e);
+	snap();
+	ck_assert_uint_eq(cls("esb")->cs_fail, 1);
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
+START_TEST(dupb_shares_the_data_block)
+{
+	mblk_t *mp, *dp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_MED);
+	memcpy(mp->b_wptr, "abcdefghij", 10);
+	mp->b_wptr += 10;
+	mp->b_rptr += 2;
+	mp->b_band = 3;
+	mp->b_flag = MSGMARK;
+	dp = dupb(mp);
+	ck_assert_ptr_nonnull(dp);
+	ck_assert_ptr_ne(dp, mp);
+	ck_assert_ptr_eq(dp->b_datap, mp->b_datap);
+	ck_assert_ptr_eq(dp->b_rptr, mp->b_rptr);
+	ck_assert_ptr_eq(dp->b_wptr, mp->b_wptr);
+	ck_assert_int_eq(dp->b_band, 3);
+	ck_assert_int_eq(dp->b_flag, MSGMARK);
+	ck_assert_ptr_null(dp->b_cont);
+	ck_assert_int_eq(DB_REF(mp), 2);
+	snap();
+	ck_assert_uint_eq(cls("mblk")->cs_inuse, 1);
+	ck_assert_uint_eq(cls("64")->cs_inuse, 1);
+	/* Freeing the original leaves the dup's data alone. */
+	freeb(mp);
+	ck_assert_int_eq(DB_REF(dp), 1);
+	ck_assert_int_eq(memcmp(dp->b_rptr, "cdefghij", 8), 0);
+	snap();
+	ck_assert_uint_eq(cls("64")->cs_inuse, 1);
+	freeb(dp);
+	snap();
+	ck_assert_uint_eq(cls("64")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("mblk")->cs_inuse, 0);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, warm_baseline());
+}
+END_TEST
+
+START_TEST(dupb_at_the_reference_limit_returns_null)
+{
+	mblk_t *mp, *d[DBLK_REFMAX];
+	int i;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_MED);
+	for (i = 0; i < DBLK_REFMAX - 1; i++) {
+		d[i] = dupb(mp);
+		ck_assert_ptr_nonnull(d[i]);
+	}
+	ck_assert_int_eq(DB_REF(mp), 255);
+	ck_assert_ptr_null(dupb(mp));
+	ck_assert_ptr_null(dupb(d[7]));
+	ck_assert_int_eq(DB_REF(mp), 255);
+	freeb(d[0]);
+	d[0] = dupb(mp);
+	ck_assert_ptr_nonnull(d[0]);
+	for (i = 0; i < DBLK_REFMAX - 1; i++)
+		freeb(d[i]);
+	ck_assert_int_eq(DB_REF(mp), 1);
+	freeb(mp);
+	snap();
+	ck_assert_uint_eq(cls("mblk")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("64")->cs_inuse, 0);
+}
+END_TEST
+
+START_TEST(freemsg_frees_every_block_and_accepts_null)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	freemsg(NULL);
+	mp = allocb(10, BPRI_LO);
+	mp->b_cont = allocb(1000, BPRI_LO);
+	mp->b_cont->b_cont = dupb(mp);
+	snap();
+	ck_assert_uint_eq(cls("64")->cs_inuse, 1);
+	ck_assert_uint_eq(cls("1152")->cs_inuse, 1);
+	ck_assert_uint_eq(cls("mblk")->cs_inuse, 1);
+	freemsg(mp);
+	snap();
+	ck_assert_uint_eq(cls("64")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("1152")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("mblk")->cs_inuse, 0);
+}
+END_TEST
+
+START_TEST(freeb_twice_panics_and_says_where)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_LO);
+	freeb(mp);
+	HARNESS_EXPECT_PANIC(freeb(mp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freeb"));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freed twice"));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "last freed from"));
+}
+END_TEST
+
+START_TEST(freemsg_of_a_freed_block_panics)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_LO);
+	freemsg(mp);
+	HARNESS_EXPECT_PANIC(freemsg(mp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freed twice"));
+}
+END_TEST
+
+START_TEST(dupb_of_a_freed_block_panics)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_LO);
+	freeb(mp);
+	HARNESS_EXPECT_PANIC((void) dupb(mp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "dupb"));
+}
+END_TEST
+
+#ifdef DEBUG
+START_TEST(debug_write_after_free_is_caught)
+{
+	mblk_t *mp;
+	unsigned char *p;
+
+	if (strcmp(harness_variant(), "asan") == 0)
+		return;		/* AddressSanitizer reports the write itself */
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(100, BPRI_LO);
+	p = mp->b_rptr;
+	freeb(mp);
+	p[5] = 0x11;		/* the bug */
+	HARNESS_EXPECT_PANIC((void) allocb(100, BPRI_LO));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
+	    "written after it was freed"));
+}
+END_TEST
+
+START_TEST(debug_freeb_with_pointers_outside_the_buffer_panics)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(64, BPRI_LO);
+	mp->b_wptr = DB_LIM(mp) + 1;
+	HARNESS_EXPECT_PANIC(freeb(mp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
+	    "outside its buffer"));
+}
+END_TEST
+#endif
+
+START_TEST(allocb_physreq_honours_alignment_and_boundary)
+{
+	physreq_t *pr;
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	ck_assert_ptr_null(allocb_physreq(100, BPRI_HI, pr)); /* not prepped */
+	pr->phys_align = 4096;
+	pr->phys_boundary = 8192;
+	pr->phys_dmasize = 32;
+	pr->phys_flags = PREQ_PHYSCONTIG;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	for (int i = 0; i < 20; i++) {
+		mp = allocb_physreq(3000 + i * 200, BPRI_HI, pr);
+		ck_assert_ptr_nonnull(mp);
+		ck_assert_uint_eq((uintptr_t)DB_BASE(mp) % 4096, 0);
+		ck_assert_uint_eq((uintptr_t)DB_BASE(mp) / 8192,
+		    ((uintptr_t)DB_BASE(mp) + 3000 + i * 200 - 1) / 8192);
+		ck_assert_int_ge(MBLKSIZE(mp), 3000 + i * 200);
+		ck_assert_uint_lt((uintptr_t)DB_LIM(mp), 1ull << 32);
+		freeb(mp);
+	}
+	/* Larger than the boundary: impossible. */
+	ck_assert_ptr_null(allocb_physreq(8193, BPRI_HI, pr));
+	physreq_free(pr);
+}
+END_TEST
+
+START_TEST(physreq_prep_rejects_what_cannot_be_met)
+{
+	physreq_t *pr;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	pr->phys_align = 3;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_align = 64;
+	pr->phys_boundary = 32;		/* smaller than the alignment */
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_boundary = 0;
+	pr->phys_dmasize = 24;		/* ISA: below 16 MB, not here */
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_dmasize = 0;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	physreq_free(pr);
+}
+END_TEST
+
+START_TEST(shutdown_reports_blocks_still_allocated)
+{
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	harness_log_capture();
+	(void) allocb(100, BPRI_LO);
+	(void) allocb(5000, BPRI_LO);
+	harness_shutdown();
+	ck_assert_ptr_nonnull(harness_log_find(
+	    "2 message block(s) still allocated"));
+}
+END_TEST
+
+START_TEST(boot_shutdown_cycles_with_traffic_leave_nothing)
+{
+	for (int cycle = 0; cycle < 20; cycle++) {
+		mblk_t *mp[64];
+		struct ustreams_memstat ms;
+
+		harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+		harness_log_capture();
+		for (int i = 0; i < 64; i++)
+			mp[i] = allocb(i * 97, BPRI_MED);
+		for (int i = 0; i < 64; i++)
+			freemsg(mp[i]);
+		snap();
+		for (unsigned c = 0; c < ss.ss_nclass; c++)
+			ck_assert_uint_eq(ss.ss_class[c].cs_inuse, 0);
+		ck_assert_int_eq(ustreams_memstat(&ms), 0);
+		harness_shutdown();
+		ck_assert_int_eq(harness_log_count(), 0);
+	}
+}
+END_TEST
+
+/*
+ * Threads: each allocates and frees its own blocks; at rest every count
+ * adds up exactly.
+ */
+#define	NTHR	4
+#define	NOPS	20000
+
+static void *
+churn(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	mblk_t *held[32] = { NULL };
+
+	for (int i = 0; i < NOPS; i++) {
+		int k = rand_r(&seed) % 32;
+
+		if (held[k] != NULL) {
+			freemsg(held[k]);
+			held[k] = NULL;
+		} else {
+			held[k] = allocb(rand_r(&seed) % 3000, BPRI_MED);
+			if (held[k] != NULL && (k & 1))
+				held[k]->b_cont = dupb(held[k]);
+		}
+	}
+	for (int k = 0; k < 32; k++)
+		freemsg(held[k]);
+	return (NULL);
+}
+
+START_TEST(threads_allocating_concurrently_keep_exact_counts)
+{
+	pthread_t t[NTHR];
+	uint64_t total = 0;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	for (int i = 0; i < NTHR; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, churn,
+		    (void *)(uintptr_t)(i + 1)), 0);
+	for (int i = 0; i < NTHR; i++)
+		pthread_join(t[i], NULL);
+	snap();
+	for (unsigned c = 0; c < ss.ss_nclass; c++) {
+		ck_assert_msg(ss.ss_class[c].cs_inuse == 0, "%s: %llu in use",
+		    ss.ss_class[c].cs_name,
+		    (unsigned long long)ss.ss_class[c].cs_inuse);
+		total += ss.ss_class[c].cs_total;
+	}
+	ck_assert_uint_gt(total, NTHR * NOPS / 4);
+	/* The threads are gone, and their cache records with them. */
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, 0);
+	ck_assert_uint_eq(ss.ss_mem.ms_cached, 0);
+}
+END_TEST
+
+/* Producer/consumer: allocate on one thread, free on another. */
+struct pc {
+	pthread_mutex_t	lock;
+	pthread_cond_t	cv;
+	mblk_t		*q[64];
+	int		head, tail, done;
+	long		produced, consumed, bytes;
+};
+
+static void *
+producer(void *arg)
+{
+	struct pc *pc = arg;
+
+	for (int i = 0; i < NOPS; i++) {
+		mblk_t *mp;
+
+		while ((mp = allocb(1500, BPRI_MED)) == NULL)
+			;
+		*(int *)mp->b_wptr = i;
+		mp->b_wptr += sizeof (int);
+		pthread_mutex_lock(&pc->lock);
+		while (pc->head - pc->tail == 64)
+			pthread_cond_wait(&pc->cv, &pc->lock);
+		pc->q[pc->head++ % 64] = mp;
+		pc->produced++;
+		pthread_cond_broadcast(&pc->cv);
+		pthread_mutex_unlock(&pc->lock);
+	}
+	pthread_mutex_lock(&pc->lock);
+	pc->done = 1;
+	pthread_cond_broadcast(&pc->cv);
+	pthread_mutex_unlock(&pc->lock);
+	return (NULL);
+}
+
+static void *
+consumer(void *arg)
+{
+	struct pc *pc = arg;
+	int expect = 0;
+
+	for (;;) {
+		mblk_t *mp;
+
+		pthread_mutex_lock(&pc->lock);
+		while (pc->head == pc->tail && !pc->done)
+			pthread_cond_wait(&pc->cv, &pc->lock);
+		if (pc->head == pc->tail) {
+			pthread_mutex_unlock(&pc->lock);
+			break;
+		}
+		mp = pc->q[pc->tail++ % 64];
+		pthread_cond_broadcast(&pc->cv);
+		pthread_mutex_unlock(&pc->lock);
+		ck_assert_int_eq(*(int *)mp->b_rptr, expect);
+		expect++;
+		pc->consumed++;
+		freeb(mp);
+	}
+	return (NULL);
+}
+
+START_TEST(producer_consumer_across_threads_loses_nothing)
+{
+	static struct pc pc;
+
+	pthread_mutex_init(&pc.lock, NULL);
+	pthread_cond_init(&pc.cv, NULL);
+	pthread_t p, c;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	ck_assert_int_eq(pthread_create(&p, NULL, producer, &pc), 0);
+	ck_assert_int_eq(pthread_create(&c, NULL, consumer, &pc), 0);
+	pthread_join(p, NULL);
+	pthread_join(c, NULL);
+	ck_assert_int_eq(pc.produced, NOPS);
+	ck_assert_int_eq(pc.consumed, NOPS);
+	snap();
+	ck_assert_uint_eq(cls("2432")->cs_inuse, 0);
+	ck_assert_uint_eq(cls("2432")->cs_total, NOPS);
+}
+END_TEST
+
+static Suite *
+mblk_suite(void)
+{
+	Suite *s = suite_create("mblk");
+	TCase *tc = harness_tcase("allocb", 30);
+	TCase *tt = harness_tcase("threads", 120);
+
+	tcase_add_test(tc, allocb_returns_empty_m_data_block);
+	tcase_add_test(tc, allocb_size_zero_gives_valid_empty_block);
+	tcase_add_test(tc, allocb_buffer_sizes_follow_the_classes);
+	tcase_add_test(tc, allocb_oversize_block_is_exact_and_counted);
+	tcase_add_test(tc,
+	    allocb_negative_and_absurd_sizes_return_null_and_are_counted);
+	tcase_add_test(tc, allocb_memory_comes_from_the_region);
+	tcase_add_test(tc, admission_lo_med_hi_stop_at_their_thresholds);
+	tcase_add_test(tc, admission_freeing_lets_lo_in_again);
+	tcase_add_test(tc, admission_invalid_priority_counts_as_lo);
+	tcase_add_test(tc, admission_small_blocks_fit_where_large_ones_do_not);
+	tcase_add_test(tc, testb_answers_with_the_admission_rule);
+	tcase_add_test(tc, esballoc_free_routine_runs_once_in_service_context);
+	tcase_add_test(tc, desballoc_free_routine_runs_in_the_freeing_context);
+	tcase_add_test(tc, esballoc_rejects_null_base_or_free_routine);
+	tcase_add_test(tc, esballoc_is_refused_by_admission_like_allocb);
+	tcase_add_test(tc, dupb_shares_the_data_block);
+	tcase_add_test(tc, dupb_at_the_reference_limit_returns_null);
+	tcase_add_test(tc, freemsg_frees_every_block_and_accepts_null);
+	tcase_add_test(tc, freeb_twice_panics_and_says_where);
+	tcase_add_test(tc, freemsg_of_a_freed_block_panics);
+	tcase_add_test(tc, dupb_of_a_freed_block_panics);
+#ifdef DEBUG
+	tcase_add_test(tc, debug_write_after_free_is_caught);
+	tcase_add_test(tc, debug_freeb_with_pointers_outside_the_buffer_panics);
+#endif
+	tcase_add_test(tc, allocb_physreq_honours_alignment_and_boundary);
+	tcase_add_test(tc, physreq_prep_rejects_what_cannot_be_met);
+	tcase_add_test(tc, shutdown_reports_blocks_still_allocated);
+	tcase_add_test(tc, boot_shutdown_cycles_with_traffic_leave_nothing);
+	suite_add_tcase(s, tc);
+
+	tcase_add_test(tt, threads_allocating_concurrently_keep_exact_counts);
+	tcase_add_test(tt, producer_consumer_across_threads_loses_nothing);
+	suite_add_tcase(s, tt);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (harness_run(mblk_suite()));
+}
