@@ -82,4 +82,5 @@ kmem_free(void *addr, size_t size)
 		    ust_mem_usable_of(addr));
 	ust_mem_put(addr, usable);
 	ust_mem_hold(-(int64_t)usable);
+	ust_mem_released();
 }

@@ -66,6 +66,7 @@ static struct {
 	_Atomic int64_t	m_maxheld;	/* high-water of held */
 	_Atomic uint64_t m_fail;	/* refusals by the budget */
 	_Atomic int	m_waiters;	/* KM_SLEEP callers waiting */
+	_Atomic size_t	m_overhead;	/* uncharged framework tables */
 
 	struct ust_mem_hooks m_hooks;
 } mem;
@@ -218,6 +219,9 @@ mem_fini(void)
 	int64_t held = atomic_load(&mem.m_held);
 	size_t charged = atomic_load(&mem.m_charged);
 
+	if (atomic_load(&mem.m_overhead) != 0)
+		cmn_err(CE_WARN, "ustreams_shutdown: %zu bytes of framework "
+		    "tables not released", atomic_load(&mem.m_overhead));
 	if (held != 0 || charged != 0)
 		cmn_err(CE_WARN, "ustreams_shutdown: %lld bytes of STREAMS "
 		    "memory still in use (%zu allocated); released with the "
@@ -314,6 +318,28 @@ ust_mem_put(void *p, size_t usable)
 	}
 }
 
+/*
+ * ust_mem_get_overhead, ust_mem_put_overhead - memory for the framework's
+ * own tables: from the region, zeroed, not charged to the budget.
+ */
+void *
+ust_mem_get_overhead(size_t size)
+{
+	void *p = mallocx(size, mem.m_mflags | MALLOCX_ZERO);
+
+	if (p != NULL)
+		atomic_fetch_add(&mem.m_overhead, ust_mem_usable(size));
+	return (p);
+}
+
+void
+ust_mem_put_overhead(void *p, size_t size)
+{
+	ASSERT(ustreams_mem_contains(p, size));
+	sdallocx(p, size, mem.m_mflags);
+	atomic_fetch_sub(&mem.m_overhead, ust_mem_usable(size));
+}
+
 void
 ust_mem_note_max(int64_t held)
 {
@@ -327,21 +353,23 @@ ust_mem_note_max(int64_t held)
 }
 
 /*
- * ust_mem_hold - held += delta.  Positive deltas raise the high-water mark;
- * negative ones tell bufcall (through the release hook).
+ * ust_mem_hold - held += delta.  Positive deltas raise the high-water mark.
+ * Whoever frees calls ust_mem_released() once it is done.
  */
 void
 ust_mem_hold(int64_t delta)
 {
 	int64_t now = atomic_fetch_add_explicit(&mem.m_held, delta,
-	    memory_order_relaxed) + delta;
+	    memory_order_seq_cst) + delta;
 
 	if (delta > 0)
 		ust_mem_note_max(now);
-	else
-		ust_mem_released();
 }
 
+/*
+ * ust_mem_released - memory was freed: run the release hook (bufcall's
+ * due check; cheap when no one waits).
+ */
 void
 ust_mem_released(void)
 {
@@ -414,6 +442,7 @@ ustreams_memstat(struct ustreams_memstat *msp)
 	if (msp->ms_maxinuse < msp->ms_inuse)
 		msp->ms_maxinuse = msp->ms_inuse;
 	msp->ms_cached = cached;
+	msp->ms_overhead = atomic_load(&mem.m_overhead);
 	msp->ms_lo_limit = mem.m_lo_limit;
 	msp->ms_med_limit = mem.m_med_limit;
 	msp->ms_fail = atomic_load(&mem.m_fail);

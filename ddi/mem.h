@@ -18,6 +18,12 @@
  *             otherwise.
  *
  * held <= charged <= budget.
+ *
+ * The framework's own fixed overhead -- the bufcall reserve, per-CPU cache
+ * records -- also lives in the region but is not charged: the budget is
+ * for STREAMS objects, so a fresh instance has 0 bytes in use, as users
+ * expect.  It is counted apart (ms_overhead) and fits in the region's
+ * slack.
  */
 #ifndef _DDI_MEM_H
 #define	_DDI_MEM_H
@@ -28,6 +34,8 @@
 extern void *ust_mem_get(size_t usable);
 extern void *ust_mem_get_sleep(size_t usable);
 extern void ust_mem_put(void *p, size_t usable);
+extern void *ust_mem_get_overhead(size_t size);
+extern void ust_mem_put_overhead(void *p, size_t size);
 extern size_t ust_mem_usable(size_t size);
 extern size_t ust_mem_usable_of(const void *p);
 

@@ -50,6 +50,7 @@
 
 #include "../ddi/mem.h"
 #include "../ddi/sysinit.h"
+#include "bufcall_impl.h"
 #include "strcache.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -271,7 +272,7 @@ cpu_retire(struct strcpu *cpu)
 	LIST_REMOVE(cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
 	cpu_drain(cpu);
-	kmem_free(cpu, sizeof (*cpu));
+	ust_mem_put_overhead(cpu, sizeof (*cpu));
 }
 
 /* Thread exit: its CPU goes, if it belongs to the running instance. */
@@ -301,7 +302,7 @@ strcpu_create(void)
 
 	if (gen == 0)
 		return (NULL);
-	if ((cpu = kmem_zalloc(sizeof (*cpu), KM_NOSLEEP)) == NULL)
+	if ((cpu = ust_mem_get_overhead(sizeof (*cpu))) == NULL)
 		return (NULL);
 	pthread_mutex_lock(&cpu_lock);
 	LIST_INSERT_HEAD(&cpu_list, cpu, sc_link);
@@ -489,6 +490,7 @@ strcache_free(unsigned cls, mblk_t *obj)
 		ust_mem_put(obj, strclass_footprint[cls]);
 		atomic_fetch_sub(&strclass[cls].sc_inuse, 1);
 		ust_mem_hold(-(int64_t)strclass_footprint[cls]);
+		ust_mem_released();
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
@@ -532,6 +534,7 @@ strcache_free_oversize(mblk_t *obj, size_t footprint)
 	ust_mem_put(obj, footprint);
 	atomic_fetch_sub(&strclass[SC_OVERSIZE].sc_inuse, 1);
 	ust_mem_hold(-(int64_t)footprint);
+	ust_mem_released();
 }
 
 void
@@ -594,7 +597,25 @@ strcache_unfolded(size_t *cachedp)
 	return (held);
 }
 
-static void strcache_release_noop(void) { }
+/*
+ * Exact bytes in use: the global count and every CPU's unfolded part.
+ * Takes cpu_lock; for bufcall's due checks, not for allocation.
+ */
+int64_t
+strcache_held_exact(void)
+{
+	size_t cached;
+
+	return (ust_mem_held() + strcache_unfolded(&cached));
+}
+
+/* ddi release hook: memory went back; tell bufcall if anyone waits. */
+static void
+strcache_release(void)
+{
+	if (atomic_load(&strcache_waiters) != 0)
+		bufcall_memfree();
+}
 
 /*
  * ustreams_strstat - the allocation table.  0, or ENXIO when no instance
@@ -669,7 +690,7 @@ strcache_init(const struct ustreams_config *cfg)
 	struct ust_mem_hooks hooks = {
 		.mh_reclaim = strcache_reclaim,
 		.mh_unfolded = strcache_unfolded,
-		.mh_release = strcache_release_noop,
+		.mh_release = strcache_release,
 	};
 
 	(void) pthread_once(&cpu_key_once, cpu_key_create);
@@ -705,7 +726,7 @@ strcache_fini(void)
 		LIST_REMOVE(cpu, sc_link);
 		pthread_mutex_unlock(&cpu_lock);
 		cpu_drain(cpu);
-		kmem_free(cpu, sizeof (*cpu));
+		ust_mem_put_overhead(cpu, sizeof (*cpu));
 		pthread_mutex_lock(&cpu_lock);
 	}
 	pthread_mutex_unlock(&cpu_lock);

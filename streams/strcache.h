@@ -75,6 +75,9 @@ extern void strcache_free(unsigned cls, mblk_t *obj);
 extern mblk_t *strcache_alloc_oversize(size_t footprint);
 extern void strcache_free_oversize(mblk_t *obj, size_t footprint);
 
+/* Exact bytes in use (sums every CPU; takes a lock). */
+extern int64_t strcache_held_exact(void);
+
 /* Refusal counters, by class and by priority (BPRI_LO..BPRI_HI). */
 extern void strcache_count_fail(unsigned cls, unsigned pri);
 extern void strcache_count_badsize(void);

@@ -150,6 +150,12 @@ extern physreq_t *physreq_alloc(int flag);
 extern void physreq_free(physreq_t *preqp);
 extern int physreq_prep(physreq_t *preqp, int flag);
 
+/* Recovery from allocation failure (streams/bufcall.c). */
+extern bufcall_id_t bufcall(uint_t size, int pri, void (*func)(void *),
+    void *arg);
+extern bufcall_id_t esbbcall(int pri, void (*func)(void *), void *arg);
+extern void unbufcall(bufcall_id_t id);
+
 /* Message utilities (streams/msg.c). */
 extern mblk_t *dupmsg(mblk_t *mp);
 extern mblk_t *copyb(mblk_t *bp);

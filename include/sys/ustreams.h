@@ -83,6 +83,7 @@ struct ustreams_memstat {
 	size_t		ms_inuse;	/* bytes held by STREAMS objects */
 	size_t		ms_maxinuse;	/* high-water mark of ms_inuse */
 	size_t		ms_cached;	/* bytes in per-CPU caches */
+	size_t		ms_overhead;	/* framework tables, outside the budget */
 	size_t		ms_lo_limit;	/* BPRI_LO admitted up to this */
 	size_t		ms_med_limit;	/* BPRI_MED admitted up to this */
 	uint64_t	ms_fail;	/* requests refused by the budget */

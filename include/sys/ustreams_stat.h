@@ -41,6 +41,25 @@ struct ustreams_strstat {
 
 extern int ustreams_strstat(struct ustreams_strstat *ssp);
 
+/*
+ * bufcall counters, per priority (index BPRI_LO..BPRI_HI; esbbcall
+ * requests count under their priority too).  At any quiescent point
+ * issued == fired + cancelled + pending.  A spurious wake-up is a callback
+ * that, when it ran, would no longer have been admitted (memory was taken
+ * again in between).
+ */
+struct ustreams_bufcallstat {
+	uint64_t	bs_issued[4];
+	uint64_t	bs_pending[4];	/* waiting or about to run */
+	uint64_t	bs_maxpending[4];
+	uint64_t	bs_fired[4];
+	uint64_t	bs_cancelled[4];
+	uint64_t	bs_spurious[4];
+	uint64_t	bs_norecord;	/* bufcall returned 0 */
+};
+
+extern int ustreams_bufcallstat(struct ustreams_bufcallstat *bsp);
+
 #ifdef	__cplusplus
 }
 #endif
