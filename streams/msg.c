@@ -189,8 +189,9 @@ gather(mblk_t *mp, unsigned char *dst, size_t len, size_t *offp)
  * pullupmsg - make the first len bytes of mp (-1: its whole leading
  * sequence) contiguous and aligned in mp's first block.  Returns 1, or 0
  * when the leading sequence holds fewer than len bytes or no block can be
- * had; on failure mp is unchanged.  mp stays the same pointer; blocks whose
- * data moved into it are freed, and dups of them keep their data.  Any
+ * had (nor, when part of mp's own block must stay behind, a dup of it); on
+ * failure mp is unchanged.  mp stays the same pointer; blocks whose data
+ * moved into it are freed, and dups of them keep their data.  Any
  * context; does not block.
  */
 int
@@ -199,7 +200,7 @@ pullupmsg(mblk_t *mp, int len)
 	const void *caller = __builtin_return_address(0);
 	size_t total = xmsgsize(mp), want, off;
 	dblk_t *odbp = mp->b_datap;
-	mblk_t *nmp, *bp, *rest;
+	mblk_t *nmp, *bp, *rest, *rem = NULL;
 
 	if (len == -1) {
 		if (mp->b_cont == NULL &&
@@ -216,16 +217,37 @@ pullupmsg(mblk_t *mp, int len)
 	}
 	if ((nmp = allocb((int)want, BPRI_MED)) == NULL)
 		return (0);
+	/*
+	 * A misaligned first block may hold more than want bytes.  mp's
+	 * header moves to the new buffer, so the bytes past want need a
+	 * header of their own: a dup of mp, linked after it.
+	 */
+	if ((size_t)MBLKL(mp) > want && (rem = dupb(mp)) == NULL) {
+		freeb_common(nmp, caller);
+		return (0);
+	}
 
 	rest = gather(mp, nmp->b_wptr, want, &off);
-	if (rest != NULL)
-		rest->b_rptr += off;
-	/* Free the blocks after mp that were wholly consumed. */
-	for (bp = mp->b_cont; bp != rest; ) {
-		mblk_t *next = bp->b_cont;
+	if (rest == mp) {
+		/* Nothing after mp was reached; rem holds mp's leftover. */
+		ASSERT(rem != NULL || MBLKL(mp) == 0);
+		rest = mp->b_cont;
+		if (rem != NULL) {
+			rem->b_rptr += off;
+			rem->b_cont = rest;
+			rest = rem;
+		}
+	} else {
+		ASSERT(rem == NULL);
+		if (rest != NULL)
+			rest->b_rptr += off;
+		/* Free the blocks after mp that were wholly consumed. */
+		for (bp = mp->b_cont; bp != rest; ) {
+			mblk_t *next = bp->b_cont;
 
-		freeb_common(bp, caller);
-		bp = next;
+			freeb_common(bp, caller);
+			bp = next;
+		}
 	}
 	/*
 	 * mp takes over nmp's dblk.  nmp's header goes out of use; its dblk's
@@ -237,7 +259,7 @@ pullupmsg(mblk_t *mp, int len)
 	mp->b_datap->db_type = odbp->db_type;
 	mp->b_rptr = nmp->b_rptr;
 	mp->b_wptr = nmp->b_rptr + want;
-	mp->b_cont = rest == mp ? NULL : rest;
+	mp->b_cont = rest;
 	nmp->b_ustate = MB_UFREE;
 	nmp->b_ufreer = (void *)caller;
 	if (!((mp->b_uflags & MB_UHOME) && odbp == MB_HOMEDB(mp)))
