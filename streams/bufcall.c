@@ -114,22 +114,30 @@ set_waiters_locked(void)
 	atomic_store(&strcache_waiters, bc_npending > 0 ? 1 : 0);
 }
 
-static void
-rec_free_locked(struct bcrec *bc)
-{
-	if (bc->bc_reserve)
-		TAILQ_INSERT_HEAD(&bc_free, bc, bc_link);
-	else
-		kmem_free(bc, sizeof (*bc));
-}
-
-static void
+/*
+ * Drop a reference; true when it was the last.  The caller then calls
+ * rec_dispose() after dropping bc_lock: kmem_free tells the release hook,
+ * which comes back here for bc_lock.
+ */
+static bool
 rec_release_locked(struct bcrec *bc)
 {
 	ASSERT(bc->bc_refs > 0);
-	if (--bc->bc_refs == 0) {
-		ASSERT(bc->bc_state == BC_DONE && !bc->bc_hashed);
-		rec_free_locked(bc);
+	if (--bc->bc_refs > 0)
+		return (false);
+	ASSERT(bc->bc_state == BC_DONE && !bc->bc_hashed);
+	return (true);
+}
+
+static void
+rec_dispose(struct bcrec *bc)
+{
+	if (bc->bc_reserve) {
+		pthread_mutex_lock(&bc_lock);
+		TAILQ_INSERT_HEAD(&bc_free, bc, bc_link);
+		pthread_mutex_unlock(&bc_lock);
+	} else {
+		kmem_free(bc, sizeof (*bc));
 	}
 }
 
@@ -177,11 +185,15 @@ bc_done(struct ust_event *ev)
 {
 	struct bcrec *bc = (struct bcrec *)ev;
 
+	bool last;
+
 	pthread_mutex_lock(&bc_lock);
 	bc->bc_state = BC_DONE;
 	rec_unhash_locked(bc);
-	rec_release_locked(bc);
+	last = rec_release_locked(bc);
 	pthread_mutex_unlock(&bc_lock);
+	if (last)
+		rec_dispose(bc);
 }
 
 /*
@@ -246,6 +258,7 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 {
 	struct bcrec *bc;
 	uint_t p = pri_valid(pri);
+	bufcall_id_t id;
 
 	if (!bc_up || func == NULL || footprint > ust_mem_size()) {
 		if (bc_up) {
@@ -297,13 +310,15 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 		bc_stat.bs_maxpending[p] = bc_stat.bs_pending[p];
 	bc_npending++;
 	set_waiters_locked();
+	/* Once bc_lock is dropped the record may fire and be reused. */
+	id = bc->bc_id;
 	pthread_mutex_unlock(&bc_lock);
 
 	/* Memory may have come back since the caller's allocb failed. */
 	bc_check();
 	if (!ust_exec_is_sim())
 		(void) ust_event_post_at(&bc_poll_ev, ust_now() + BC_POLL_NS);
-	return (bc->bc_id);
+	return (id);
 }
 
 /*
@@ -349,7 +364,7 @@ void
 unbufcall(bufcall_id_t id)
 {
 	struct bcrec *bc;
-	bool posted;
+	bool posted, last;
 
 	if (id == 0 || !bc_up)
 		return;
@@ -368,8 +383,10 @@ unbufcall(bufcall_id_t id)
 		unpend_locked(bc);
 		bc_stat.bs_cancelled[bc->bc_pri]++;
 		bc->bc_state = BC_DONE;
-		rec_release_locked(bc);
+		last = rec_release_locked(bc);
 		pthread_mutex_unlock(&bc_lock);
+		if (last)
+			rec_dispose(bc);
 		return;
 	}
 	posted = bc->bc_state == BC_POSTED;
@@ -384,14 +401,18 @@ unbufcall(bufcall_id_t id)
 		unpend_locked(bc);
 		bc_stat.bs_cancelled[bc->bc_pri]++;
 		bc->bc_state = BC_DONE;
-		rec_release_locked(bc);
-		rec_release_locked(bc);
+		(void) rec_release_locked(bc);
+		last = rec_release_locked(bc);
 		pthread_mutex_unlock(&bc_lock);
+		if (last)
+			rec_dispose(bc);
 		return;
 	}
 	pthread_mutex_lock(&bc_lock);
-	rec_release_locked(bc);
+	last = rec_release_locked(bc);
 	pthread_mutex_unlock(&bc_lock);
+	if (last)
+		rec_dispose(bc);
 }
 
 /*

@@ -1,0 +1,581 @@
+/*
+ * bufcall, esbbcall, unbufcall.
+ *
+ * Under the sim executive everything is exact: callbacks run only when the
+ * test runs events, so the order and the count of callbacks after each
+ * step of freeing are written out.  Budget 1 MiB (1048576 bytes): the LO
+ * threshold is 838860, MED 943718; allocb(2048) occupies 2560 bytes,
+ * allocb(64) 192, an esballoc header 256, allocb(65536) 81920.
+ */
+#include "harness.h"
+
+#include <sys/ddi.h>
+#include <sys/stream.h>
+#include <sys/strsun.h>
+#include <sys/ustreams_stat.h>
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define	MEM_1M		(1024 * 1024)
+#define	MAXBLK		1024
+
+/* The blocks a test holds, as a stack. */
+static mblk_t *held[MAXBLK];
+static int nheld;
+
+static int
+fill(int size, uint_t pri)
+{
+	int n = 0;
+
+	while (nheld < MAXBLK && (held[nheld] = allocb(size, pri)) != NULL) {
+		nheld++;
+		n++;
+	}
+	return (n);
+}
+
+static void
+release(int n)
+{
+	while (n-- > 0 && nheld > 0)
+		freeb(held[--nheld]);
+}
+
+/* Free n held blocks whose buffer is bufsize bytes, newest first. */
+static void
+release_size(long bufsize, int n)
+{
+	for (int i = nheld - 1; i >= 0 && n > 0; i--) {
+		if (MBLKSIZE(held[i]) != bufsize)
+			continue;
+		freeb(held[i]);
+		memmove(&held[i], &held[i + 1], (size_t)(nheld - i - 1) *
+		    sizeof (held[0]));
+		nheld--;
+		n--;
+	}
+	ck_assert_int_eq(n, 0);
+}
+
+#define	release_big(n)	release_size(2432, (n))
+
+static size_t
+inuse(void)
+{
+	struct ustreams_memstat ms;
+
+	ck_assert_int_eq(ustreams_memstat(&ms), 0);
+	return (ms.ms_inuse);
+}
+
+/* Fill the budget to the last byte usable by 64-byte blocks. */
+static void
+fill_all(void)
+{
+	nheld = 0;
+	(void) fill(2048, BPRI_HI);
+	(void) fill(64, BPRI_HI);
+	ck_assert_uint_gt(inuse(), MEM_1M - 192);
+}
+
+/* Callbacks append their tag to a trace, and check their context. */
+static char trace[64];
+static int ntrace;
+static int wrong_ctx;
+
+static void
+cb_tag(void *arg)
+{
+	trace[ntrace++] = (char)(uintptr_t)arg;
+	trace[ntrace] = '\0';
+	if (ustreams_context() != USTREAMS_CTX_SERVICE)
+		wrong_ctx++;
+}
+
+static struct ustreams_bufcallstat bs;
+
+static void
+bstat(void)
+{
+	ck_assert_int_eq(ustreams_bufcallstat(&bs), 0);
+}
+
+static void
+assert_identity(void)
+{
+	bstat();
+	for (int p = BPRI_LO; p <= BPRI_HI; p++)
+		ck_assert_uint_eq(bs.bs_issued[p],
+		    bs.bs_fired[p] + bs.bs_cancelled[p] + bs.bs_pending[p]);
+}
+
+static void
+boot_sim(void)
+{
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	ntrace = 0;
+	trace[0] = '\0';
+	wrong_ctx = 0;
+	nheld = 0;
+}
+
+START_TEST(bufcall_returns_nonzero_ids_and_zero_for_bad_requests)
+{
+	bufcall_id_t a, b;
+
+	boot_sim();
+	a = bufcall(100, BPRI_LO, cb_tag, (void *)'a');
+	b = bufcall(100, BPRI_LO, cb_tag, (void *)'b');
+	ck_assert_int_ne(a, 0);
+	ck_assert_int_ne(b, 0);
+	ck_assert_int_ne(a, b);
+	ck_assert_int_eq(bufcall(100, BPRI_LO, NULL, NULL), 0);
+	ck_assert_int_eq(bufcall(MEM_1M + 1, BPRI_HI, cb_tag, (void *)'c'), 0);
+	bstat();
+	ck_assert_uint_eq(bs.bs_norecord, 2);
+	ck_assert_uint_eq(bs.bs_issued[BPRI_LO], 2);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "ab");
+}
+END_TEST
+
+START_TEST(bufcall_never_calls_back_on_the_registering_stack)
+{
+	boot_sim();
+	/* Memory is plentiful: the callback is due at once... */
+	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'x'), 0);
+	/* ...but runs only from the executive, in service context. */
+	ck_assert_int_eq(ntrace, 0);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_str_eq(trace, "x");
+	ck_assert_int_eq(wrong_ctx, 0);
+	assert_identity();
+}
+END_TEST
+
+START_TEST(bufcall_callback_is_not_run_inside_freeb)
+{
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'f'), 0);
+	release_big(1);
+	ck_assert_int_eq(ntrace, 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "f");
+	release(nheld);
+}
+END_TEST
+
+START_TEST(bufcall_due_callbacks_run_hi_then_med_then_lo_in_arrival_order)
+{
+	int blocks;
+	size_t lo_limit = 838860, med_limit = 943718;
+
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(2048, BPRI_LO, cb_tag, (void *)'1'), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'2'), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_MED, cb_tag, (void *)'3'), 0);
+	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'4'), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_LO, cb_tag, (void *)'5'), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_MED, cb_tag, (void *)'6'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "");
+
+	/*
+	 * Free one 2048-byte block: 2560 bytes come back.  The HI 2048 waiter
+	 * takes the projection to within 192 bytes of the budget again, so
+	 * the HI 64 waiter, though in the same list, must wait.
+	 */
+	release_big(1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "2");
+	/* The callback took nothing: free nothing, and nothing more runs. */
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "2");
+
+	/* One more block: now the HI 64 one is due. */
+	release_big(1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "24");
+
+	/* Down to the MED threshold: MED waiters, in arrival order. */
+	blocks = 0;
+	while (inuse() + 2 * 2560 > med_limit) {
+		release_big(1);
+		blocks++;
+	}
+	ck_assert_int_gt(blocks, 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "2436");
+
+	/* Still above LO: the LO waiters wait, though MED and HI succeed. */
+	ck_assert_ptr_nonnull(held[nheld] = allocb(2048, BPRI_MED));
+	nheld++;
+	ck_assert_ptr_nonnull(held[nheld] = allocb(64, BPRI_HI));
+	nheld++;
+	release(2);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "2436");
+
+	/* Down to the LO threshold: both LO waiters, first come first. */
+	while (inuse() + 2 * 2560 > lo_limit)
+		release_big(1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "243615");
+	ck_assert_int_eq(wrong_ctx, 0);
+	assert_identity();
+	bstat();
+	ck_assert_uint_eq(bs.bs_fired[BPRI_HI], 2);
+	ck_assert_uint_eq(bs.bs_fired[BPRI_MED], 2);
+	ck_assert_uint_eq(bs.bs_fired[BPRI_LO], 2);
+	ck_assert_uint_eq(bs.bs_spurious[BPRI_LO] + bs.bs_spurious[BPRI_MED] +
+	    bs.bs_spurious[BPRI_HI], 0);
+	release(nheld);
+}
+END_TEST
+
+START_TEST(bufcall_large_waiter_is_not_woken_by_small_frees)
+{
+	boot_sim();
+	fill_all();
+	/* 65536 bytes need 81920: 32 blocks of 2560. */
+	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
+	for (int i = 0; i < 31; i++) {
+		release_big(1);
+		ustreams_sim_run_idle();
+		ck_assert_str_eq(trace, "");
+	}
+	release_big(1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "L");
+	release(nheld);
+}
+END_TEST
+
+START_TEST(bufcall_lo_waiter_waits_while_use_stays_above_lo)
+{
+	boot_sim();
+	(void) fill(2048, BPRI_LO);
+	(void) fill(2048, BPRI_MED);	/* up to the MED threshold */
+	ck_assert_ptr_null(allocb(2048, BPRI_LO));
+	ck_assert_int_ne(bufcall(2048, BPRI_LO, cb_tag, (void *)'l'), 0);
+	/* Churn at MED and HI above the LO threshold. */
+	for (int i = 0; i < 20; i++) {
+		release(3);
+		ck_assert_int_eq(fill(2048, BPRI_MED), 3);
+		ustreams_sim_run_idle();
+		ck_assert_str_eq(trace, "");
+	}
+	while (testb(2048, BPRI_LO) == 0)
+		release(1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "l");
+	release(nheld);
+}
+END_TEST
+
+START_TEST(unbufcall_before_firing_suppresses_the_callback)
+{
+	bufcall_id_t a, b;
+
+	boot_sim();
+	fill_all();
+	a = bufcall(2048, BPRI_HI, cb_tag, (void *)'a');
+	b = bufcall(2048, BPRI_HI, cb_tag, (void *)'b');
+	unbufcall(a);			/* waiting */
+	release_big(1);			/* b is now due: posted */
+	unbufcall(b);			/* posted, not yet run */
+	ck_assert_int_eq(ustreams_sim_run_idle(), 0);
+	ck_assert_str_eq(trace, "");
+	bstat();
+	ck_assert_uint_eq(bs.bs_cancelled[BPRI_HI], 2);
+	ck_assert_uint_eq(bs.bs_pending[BPRI_HI], 0);
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
+START_TEST(unbufcall_of_unknown_or_spent_ids_is_harmless)
+{
+	bufcall_id_t a;
+
+	boot_sim();
+	unbufcall(0);
+	unbufcall(12345);
+	a = bufcall(64, BPRI_LO, cb_tag, (void *)'a');
+	ustreams_sim_run_idle();
+	unbufcall(a);
+	unbufcall(a);
+	ck_assert_str_eq(trace, "a");
+	bstat();
+	ck_assert_uint_eq(bs.bs_fired[BPRI_LO], 1);
+	ck_assert_uint_eq(bs.bs_cancelled[BPRI_LO], 0);
+	assert_identity();
+}
+END_TEST
+
+static bufcall_id_t self_id;
+static int self_returned;
+
+static void
+cb_unbufcall_self(void *arg)
+{
+	(void) arg;
+	unbufcall(self_id);
+	self_returned = 1;
+}
+
+START_TEST(unbufcall_from_inside_the_callback_returns_at_once)
+{
+	boot_sim();
+	self_returned = 0;
+	self_id = bufcall(64, BPRI_HI, cb_unbufcall_self, NULL);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(self_returned, 1);
+	bstat();
+	ck_assert_uint_eq(bs.bs_fired[BPRI_HI], 1);
+	ck_assert_uint_eq(bs.bs_cancelled[BPRI_HI], 0);
+	assert_identity();
+}
+END_TEST
+
+START_TEST(bufcall_callback_finding_memory_taken_is_spurious)
+{
+	mblk_t *thief;
+
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'s'), 0);
+	release_big(1);			/* due: posted */
+	thief = allocb(2048, BPRI_HI);	/* taken again before it runs */
+	ck_assert_ptr_nonnull(thief);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "s");	/* still called, once */
+	bstat();
+	ck_assert_uint_eq(bs.bs_spurious[BPRI_HI], 1);
+	freeb(thief);
+	release(nheld);
+}
+END_TEST
+
+START_TEST(esbbcall_waits_for_esballoc_admission)
+{
+	static unsigned char buf[16];
+	frtn_t fr = { cb_tag, (void *)'F' };
+
+	boot_sim();
+	(void) fill(2048, BPRI_LO);
+	(void) fill(64, BPRI_LO);
+	ck_assert_ptr_null(esballoc(buf, 16, BPRI_LO, &fr));
+	ck_assert_int_ne(esbbcall(BPRI_LO, cb_tag, (void *)'e'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "");
+	release(2);			/* two 192-byte blocks: 384 >= 256 */
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "e");
+	release(nheld);
+}
+END_TEST
+
+START_TEST(bufcall_pending_at_shutdown_are_cancelled_and_reported)
+{
+	boot_sim();
+	fill_all();
+	harness_log_capture();
+	(void) bufcall(2048, BPRI_HI, cb_tag, (void *)'a');
+	(void) bufcall(2048, BPRI_LO, cb_tag, (void *)'b');
+	release(nheld);
+	/* Posted and waiting ones alike. */
+	harness_shutdown();
+	ck_assert_ptr_nonnull(harness_log_find("2 bufcall(s) still pending"));
+	ck_assert_str_eq(trace, "");
+}
+END_TEST
+
+START_TEST(bufcall_records_beyond_the_reserve_come_from_kmem)
+{
+	bufcall_id_t id[300];
+
+	boot_sim();
+	for (int i = 0; i < 300; i++) {
+		id[i] = bufcall(MEM_1M - 100000, BPRI_LO, cb_tag, (void *)'r');
+		ck_assert_int_ne(id[i], 0);
+	}
+	ck_assert_uint_gt(inuse(), 0);	/* records past the reserve */
+	for (int i = 0; i < 300; i++)
+		unbufcall(id[i]);
+	ck_assert_uint_eq(inuse(), 0);
+	assert_identity();
+}
+END_TEST
+
+/*
+ * Threads: many threads allocating to exhaustion, registering bufcalls,
+ * freeing and cancelling concurrently.  No lost wake-up: every request not
+ * cancelled is eventually called.  No callback after its unbufcall
+ * returned.
+ */
+#define	NTHR		4
+#define	WAIT_LIMIT_NS	(30ull * 1000000000ull)
+
+struct waiter {
+	_Atomic int	w_fired;
+	_Atomic int	w_cancelled;	/* set after unbufcall returned */
+};
+
+static _Atomic long late_callbacks;
+static _Atomic long total_ops;
+static _Atomic long lost;
+static long ops_per_thread;
+
+static void
+cb_waiter(void *arg)
+{
+	struct waiter *w = arg;
+
+	if (atomic_load(&w->w_cancelled))
+		atomic_fetch_add(&late_callbacks, 1);
+	atomic_store(&w->w_fired, 1);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+}
+
+static void *
+stress(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	mblk_t *mine[64];
+	int n = 0;
+	long ops = 0;
+	static const int sizes[] = { 0, 64, 500, 1500, 2048, 9000 };
+
+	while (ops < ops_per_thread) {
+		int size = sizes[rand_r(&seed) % 6];
+		uint_t pri = (uint_t)(rand_r(&seed) % 3) + BPRI_LO;
+		mblk_t *mp;
+
+		if (n == 64 || (n > 0 && rand_r(&seed) % 3 == 0)) {
+			freeb(mine[--n]);
+			ops++;
+			continue;
+		}
+		if ((mp = allocb(size, pri)) != NULL) {
+			mine[n++] = mp;
+			ops++;
+			continue;
+		}
+		/* Refused: ask to be called back, then let go of memory. */
+		struct waiter *w = calloc(1, sizeof (*w));
+		bufcall_id_t id = bufcall((uint_t)size, (int)pri, cb_waiter, w);
+
+		ops += 2;
+		ck_assert_int_ne(id, 0);
+		while (n > 0)
+			freeb(mine[--n]);
+		if (rand_r(&seed) % 2 == 0) {
+			unbufcall(id);
+			if (!atomic_load(&w->w_fired))
+				atomic_store(&w->w_cancelled, 1);
+			/* Fired before the cancel took: then it stays fired. */
+			ops++;
+		} else {
+			uint64_t start = now_ns();
+
+			while (!atomic_load(&w->w_fired)) {
+				if (now_ns() - start > WAIT_LIMIT_NS) {
+					atomic_fetch_add(&lost, 1);
+					unbufcall(id);
+					break;
+				}
+				sched_yield();
+			}
+		}
+		unbufcall(id);		/* harmless now, either way */
+		free(w);
+	}
+	while (n > 0)
+		freeb(mine[--n]);
+	atomic_fetch_add(&total_ops, ops);
+	return (NULL);
+}
+
+START_TEST(threads_stress_no_lost_wakeup_no_late_callback)
+{
+	pthread_t t[NTHR];
+	struct ustreams_config cfg;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_memsize = USTREAMS_MEM_MIN;
+	cfg.uc_exec = USTREAMS_EXEC_THREADS;
+	cfg.uc_ncpus = 2;
+	harness_boot_cfg(&cfg);
+	atomic_store(&late_callbacks, 0);
+	atomic_store(&total_ops, 0);
+	atomic_store(&lost, 0);
+	ops_per_thread = strcmp(harness_variant(), "release") == 0 ?
+	    1000000 / NTHR : 200000 / NTHR;
+	for (int i = 0; i < NTHR; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, stress,
+		    (void *)(uintptr_t)(i * 7919 + 1)), 0);
+	for (int i = 0; i < NTHR; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(atomic_load(&lost), 0);
+	ck_assert_int_eq(atomic_load(&late_callbacks), 0);
+	ck_assert_int_ge(atomic_load(&total_ops), ops_per_thread * NTHR);
+	assert_identity();
+	bstat();
+	for (int p = BPRI_LO; p <= BPRI_HI; p++)
+		ck_assert_uint_eq(bs.bs_pending[p], 0);
+	ck_assert_uint_gt(bs.bs_issued[BPRI_LO] + bs.bs_issued[BPRI_MED] +
+	    bs.bs_issued[BPRI_HI], 0);
+	ck_assert_uint_eq(inuse(), 0);
+}
+END_TEST
+
+static Suite *
+bufcall_suite(void)
+{
+	Suite *s = suite_create("bufcall");
+	TCase *tc = harness_tcase("sim", 30);
+	TCase *tt = harness_tcase("threads", 600);
+
+	tcase_add_test(tc,
+	    bufcall_returns_nonzero_ids_and_zero_for_bad_requests);
+	tcase_add_test(tc, bufcall_never_calls_back_on_the_registering_stack);
+	tcase_add_test(tc, bufcall_callback_is_not_run_inside_freeb);
+	tcase_add_test(tc,
+	    bufcall_due_callbacks_run_hi_then_med_then_lo_in_arrival_order);
+	tcase_add_test(tc, bufcall_large_waiter_is_not_woken_by_small_frees);
+	tcase_add_test(tc, bufcall_lo_waiter_waits_while_use_stays_above_lo);
+	tcase_add_test(tc, unbufcall_before_firing_suppresses_the_callback);
+	tcase_add_test(tc, unbufcall_of_unknown_or_spent_ids_is_harmless);
+	tcase_add_test(tc, unbufcall_from_inside_the_callback_returns_at_once);
+	tcase_add_test(tc, bufcall_callback_finding_memory_taken_is_spurious);
+	tcase_add_test(tc, esbbcall_waits_for_esballoc_admission);
+	tcase_add_test(tc, bufcall_pending_at_shutdown_are_cancelled_and_reported);
+	tcase_add_test(tc, bufcall_records_beyond_the_reserve_come_from_kmem);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tt, threads_stress_no_lost_wakeup_no_late_callback);
+	suite_add_tcase(s, tt);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (harness_run(bufcall_suite()));
+}
