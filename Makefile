@@ -29,6 +29,8 @@ check: deps
 	@$(SUBMAKE) V=release test
 	@$(SUBMAKE) V=asan test
 	@$(SUBMAKE) V=tsan test
+	@sh tests/check_manpages.sh
+	@sh tests/check_install.sh
 	@echo "make check: all variants passed"
 
 check-release check-asan check-tsan: deps

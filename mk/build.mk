@@ -51,8 +51,10 @@ TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 TEST_HARNESS = $(B)/obj/tests/harness.o
 
-TOOL_DIRS = $(wildcard tools/*/)
-TOOLS = $(foreach d,$(TOOL_DIRS),$(B)/bin/$(notdir $(d:/=)))
+# Programs built from tools/NAME/*.c, one binary each.  (tools/bench has
+# rules of its own, in mk/bench.mk.)
+TOOL_NAMES = demo
+TOOLS = $(TOOL_NAMES:%=$(B)/bin/%)
 
 DEPFLAGS = -MMD -MP
 
@@ -107,13 +109,11 @@ test: tests
 		$(TEST_ENV) USTREAMS_VARIANT=$(V) $$t; \
 	done
 
-$(B)/bin/%: $(LIBA) FORCE_TOOLS
+.SECONDEXPANSION:
+$(B)/bin/%: $$(wildcard tools/$$*/*.c) $$(wildcard tools/$$*/*.h) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(VLDFLAGS) -o $@ $(wildcard tools/$*/*.c) \
 		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LDLIBS_ALL)
-
-.PHONY: FORCE_TOOLS
-FORCE_TOOLS:
 
 tools: $(TOOLS)
 

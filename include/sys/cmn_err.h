@@ -13,7 +13,7 @@ extern "C" {
 #define	CE_CONT		0	/* continuation: no prefix, no newline */
 #define	CE_NOTE		1	/* "NOTICE: " */
 #define	CE_WARN		2	/* "WARNING: " */
-#define	CE_PANIC	3	/* "PANIC: ", then the instance stops */
+#define	CE_PANIC	3	/* "PANIC: ", then the panic hook or abort() */
 
 extern void cmn_err(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@ extern "C" {
 #define	pldisk		5
 #define	plstr		6
 #define	plhi		8
+#define	invpl		(-1)	/* TRYLOCK: the lock was busy */
 
 typedef struct lkinfo {
 	const char	*lk_name;	/* shown in panics and statistics */

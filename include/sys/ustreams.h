@@ -58,8 +58,9 @@ extern uint64_t ustreams_random(void);
 /*
  * The sim executive: events run only when the application asks.
  * ustreams_sim_run_until(t) runs every event due at or before virtual time
- * t (ns since boot) and leaves the clock at t; ustreams_sim_run_idle() runs
- * until no event is left.  Both return the number of events run, or -1
+ * t (ns since boot) and leaves the clock at t (or where it was, if
+ * drv_usecwait already moved it past t: the clock never goes back);
+ * ustreams_sim_run_idle() runs until no event is left.  Both return the number of events run, or -1
  * when the instance is not running the sim executive.
  */
 extern long ustreams_sim_run_until(uint64_t t_ns);
@@ -68,7 +69,8 @@ extern long ustreams_sim_pending(void);
 
 /*
  * The log.  cmn_err output goes to stderr unless a hook is set; a test sets
- * one to capture messages.  A panic calls the panic hook, which must not
+ * one to capture messages.  The hook gets the text without its level prefix
+ * and, but for CE_CONT text (passed as written), without a final newline.  A panic calls the panic hook, which must not
  * return (a test longjmps out of it); without one, or if it returns, the
  * process aborts.
  */
