@@ -90,3 +90,25 @@ drv_usecwait(clock_t microsecs)
 		return;
 	ust_exec->eo_delay((uint64_t)microsecs * 1000u);
 }
+
+/*
+ * makedevice, getmajor, getminor - build and take apart device numbers.
+ */
+dev_t
+makedevice(major_t major, minor_t minor)
+{
+	return ((dev_t)(((uint64_t)(major & L_MAXMAJ) << 20) |
+	    (minor & L_MAXMIN)));
+}
+
+major_t
+getmajor(dev_t dev)
+{
+	return ((major_t)(((uint64_t)dev >> 20) & L_MAXMAJ));
+}
+
+minor_t
+getminor(dev_t dev)
+{
+	return ((minor_t)((uint64_t)dev & L_MAXMIN));
+}

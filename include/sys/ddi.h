@@ -41,6 +41,13 @@ extern toid_t timeout(void (*fn)(void *), void *arg, long ticks);
 extern toid_t itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl);
 extern void untimeout(toid_t id);
 
+/* Device numbers: a 12-bit major and a 20-bit minor. */
+#define	L_MAXMAJ	0xfff
+#define	L_MAXMIN	0xfffff
+extern dev_t makedevice(major_t major, minor_t minor);
+extern major_t getmajor(dev_t dev);
+extern minor_t getminor(dev_t dev);
+
 /* Non-zero when called from a device's interrupt handler. */
 extern int servicing_interrupt(void);
 

@@ -134,6 +134,222 @@ typedef struct physreq {
 
 #define	PREQ_PHYSCONTIG	0x01	/* physically contiguous */
 
+/*
+ * Queues.  A module or driver instance is a pair of queues, read side
+ * first: WR(q) is RD(q) + 1.  The framework allocates them; a module reads
+ * and writes the fields below as SVR4 allows (q_ptr is its own; q_hiwat,
+ * q_lowat, q_minpsz, q_maxpsz it may tune, or through strqset), and must
+ * not touch the fields marked "u".  q_next is read by putnext under RCU
+ * and written only by push and pop.
+ */
+typedef struct queue queue_t;
+
+/* Credentials, as passed to open and close and carried in M_IOCTL. */
+typedef struct cred {
+	uid_t		cr_uid;
+	gid_t		cr_gid;
+} cred_t;
+
+struct module_info {
+	ushort_t	mi_idnum;	/* module id number */
+	char		*mi_idname;	/* module name */
+	ssize_t		mi_minpsz;	/* min packet size accepted */
+	ssize_t		mi_maxpsz;	/* max packet size accepted */
+	size_t		mi_hiwat;	/* high water mark */
+	size_t		mi_lowat;	/* low water mark */
+};
+
+struct module_stat {
+	long		ms_pcnt;	/* put procedure calls */
+	long		ms_scnt;	/* service procedure calls */
+	long		ms_ocnt;	/* opens */
+	long		ms_ccnt;	/* closes */
+	long		ms_acnt;	/* admin calls */
+	char		*ms_xptr;
+	short		ms_xsize;
+	uint_t		ms_flags;
+};
+
+struct qinit {
+	int	(*qi_putp)(queue_t *, mblk_t *);	/* put procedure */
+	int	(*qi_srvp)(queue_t *);			/* service procedure */
+	int	(*qi_qopen)(queue_t *, dev_t *, int, int, cred_t *);
+	int	(*qi_qclose)(queue_t *, int, cred_t *);
+	int	(*qi_qadmin)(void);
+	struct module_info *qi_minfo;
+	struct module_stat *qi_mstat;
+};
+
+struct streamtab {
+	struct qinit	*st_rdinit;
+	struct qinit	*st_wrinit;
+	struct qinit	*st_muxrinit;
+	struct qinit	*st_muxwinit;
+};
+
+/* A priority band's flow control (bands 1..255; band 0 is the queue's). */
+typedef struct qband {
+	struct qband	*qb_next;
+	size_t		qb_count;
+	struct msgb	*qb_first;
+	struct msgb	*qb_last;
+	size_t		qb_hiwat;
+	size_t		qb_lowat;
+	uint_t		qb_flag;	/* QB_FULL, QB_WANTW */
+} qband_t;
+
+#define	QB_FULL		0x01
+#define	QB_WANTW	0x02
+#define	QB_BACK		0x04
+
+struct queue {
+	struct qinit	*q_qinfo;	/* procedures and limits */
+	struct msgb	*q_first;	/* first message */
+	struct msgb	*q_last;	/* last message */
+	struct queue	*q_next;	/* next queue in the stream (RCU) */
+	struct queue	*q_link;	/* unused; SVR4 scheduler link */
+	void		*q_ptr;		/* the module's private data */
+	size_t		q_count;	/* bytes of band 0 data queued */
+	uint_t		q_flag;		/* QREADR, QFULL, ... */
+	ssize_t		q_minpsz;
+	ssize_t		q_maxpsz;
+	size_t		q_hiwat;
+	size_t		q_lowat;
+	struct qband	*q_bandp;	/* bands 1..q_nband */
+	unsigned char	q_nband;
+	unsigned char	q_upad[7];
+	void		*q_upriv;	/* ustreams: framework's */
+};
+
+/* q_flag */
+#define	QENAB		0x0001	/* queue is scheduled to run */
+#define	QWANTR		0x0002	/* someone wants to read the queue */
+#define	QWANTW		0x0004	/* someone wants to write the queue */
+#define	QFULL		0x0008	/* queue is full */
+#define	QREADR		0x0010	/* this is the read queue */
+#define	QUSE		0x0020	/* queue is in use */
+#define	QNOENB		0x0040	/* do not enable by putq */
+#define	QBACK		0x0100	/* queue was back-enabled */
+#define	QHLIST		0x0200	/* stream head is on the hlist */
+#define	QPROCSON	0x0400	/* ustreams: put/service procedures on */
+
+/* strqget/strqset fields */
+typedef enum qfields {
+	QHIWAT = 0,
+	QLOWAT = 1,
+	QMAXPSZ = 2,
+	QMINPSZ = 3,
+	QCOUNT = 4,
+	QFIRST = 5,
+	QLAST = 6,
+	QFLAG = 7,
+	QBAD = 8
+} qfields_t;
+
+#define	INFPSZ		(-1)	/* infinite packet size */
+
+/* M_FLUSH flags (the first data byte) */
+#define	FLUSHR		0x01
+#define	FLUSHW		0x02
+#define	FLUSHRW		0x03
+#define	FLUSHBAND	0x04
+
+/* flushq/flushband: what to flush */
+#define	FLUSHALL	1	/* every message */
+#define	FLUSHDATA	2	/* data messages only (see datamsg) */
+
+/* open sflag */
+#define	MODOPEN		0x1	/* a module is being pushed */
+#define	CLONEOPEN	0x2	/* the driver picks the minor */
+
+/*
+ * M_IOCTL, M_IOCACK, M_IOCNAK: the iocblk at the front of the message.
+ */
+struct iocblk {
+	int		ioc_cmd;	/* ioctl command */
+	cred_t		*ioc_cr;	/* credentials */
+	uint_t		ioc_id;		/* identifier matching the reply */
+	size_t		ioc_count;	/* bytes in b_cont */
+	int		ioc_error;	/* error to return (NAK) */
+	int		ioc_rval;	/* return value (ACK) */
+	long		ioc_filler[4];
+};
+
+/*
+ * M_SETOPTS: stream head options.
+ */
+struct stroptions {
+	uint_t		so_flags;	/* which options to set */
+	short		so_readopt;	/* read option */
+	ushort_t	so_wroff;	/* write offset */
+	ssize_t		so_minpsz;
+	ssize_t		so_maxpsz;
+	size_t		so_hiwat;
+	size_t		so_lowat;
+	unsigned char	so_band;	/* band for water marks */
+	ushort_t	so_erropt;	/* error option */
+};
+
+#define	SO_ALL		0x003f
+#define	SO_READOPT	0x0001
+#define	SO_WROFF	0x0002
+#define	SO_MINPSZ	0x0004
+#define	SO_MAXPSZ	0x0008
+#define	SO_HIWAT	0x0010
+#define	SO_LOWAT	0x0020
+#define	SO_MREADON	0x0040
+#define	SO_MREADOFF	0x0080
+#define	SO_NDELON	0x0100
+#define	SO_NDELOFF	0x0200
+#define	SO_ISTTY	0x0400
+#define	SO_ISNTTY	0x0800
+#define	SO_TOSTOP	0x1000
+#define	SO_TONSTOP	0x2000
+#define	SO_BAND		0x4000
+#define	SO_ERROPT	0x8000
+
+/* M_ERROR: a byte that changes nothing on its side. */
+#define	NOERROR		((unsigned char)-1)
+
+/* Queue access. */
+#define	RD(q)		((q)->q_flag & QREADR ? (q) : (q) - 1)
+#define	WR(q)		((q)->q_flag & QREADR ? (q) + 1 : (q))
+#define	OTHERQ(q)	((q)->q_flag & QREADR ? (q) + 1 : (q) - 1)
+
+/* Queues and flow control (streams/queue.c). */
+extern int putq(queue_t *q, mblk_t *mp);
+extern mblk_t *getq(queue_t *q);
+extern int putbq(queue_t *q, mblk_t *mp);
+extern int insq(queue_t *q, mblk_t *emp, mblk_t *mp);
+extern void rmvq(queue_t *q, mblk_t *mp);
+extern void flushq(queue_t *q, int flag);
+extern void flushband(queue_t *q, unsigned char pri, int flag);
+extern int qsize(queue_t *q);
+extern int canput(queue_t *q);
+extern int bcanput(queue_t *q, unsigned char pri);
+extern int canputnext(queue_t *q);
+extern int bcanputnext(queue_t *q, unsigned char pri);
+extern int strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp);
+extern int strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val);
+extern queue_t *backq(queue_t *q);
+extern int SAMESTR(queue_t *q);
+
+/* Putting messages (streams/put.c). */
+extern void put(queue_t *q, mblk_t *mp);
+extern void putnext(queue_t *q, mblk_t *mp);
+extern void qreply(queue_t *q, mblk_t *mp);
+extern int putctl(queue_t *q, int type);
+extern int putctl1(queue_t *q, int type, int param);
+extern int putnextctl(queue_t *q, int type);
+extern int putnextctl1(queue_t *q, int type, int param);
+
+/* Scheduling (streams/sched.c). */
+extern void qenable(queue_t *q);
+extern void noenable(queue_t *q);
+extern void enableok(queue_t *q);
+extern void qprocson(queue_t *q);
+extern void qprocsoff(queue_t *q);
+
 /* Message block allocation and freeing (streams/mblk.c). */
 extern mblk_t *allocb(int size, uint_t pri);
 extern mblk_t *allocb_physreq(int size, uint_t pri, physreq_t *preqp);

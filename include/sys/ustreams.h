@@ -79,6 +79,24 @@ typedef void ustreams_panic_fn(const char *msg, void *arg);
 extern void ustreams_log_hook(ustreams_log_fn *fn, void *arg);
 extern void ustreams_panic_hook(ustreams_panic_fn *fn, void *arg);
 
+/*
+ * Drivers and modules, registered by name: the counterpart of the cdevsw
+ * and fmodsw tables.  The table is the process's, not an instance's:
+ * register before or after boot.  USTREAMS_MTSAFE declares that the put
+ * and service procedures may run concurrently (they do their own locking);
+ * without it, the procedures of one queue pair run one at a time.
+ * Returns 0, EEXIST, ENOSPC (table full), EINVAL, or EBUSY (unregister of
+ * something open).
+ */
+struct streamtab;
+#define	USTREAMS_MTSAFE		0x01
+#define	USTREAMS_NMODSW		64
+extern int ustreams_register_driver(const char *name, struct streamtab *tab,
+    int flags);
+extern int ustreams_register_module(const char *name, struct streamtab *tab,
+    int flags);
+extern int ustreams_unregister(const char *name);
+
 /* STREAMS memory, as the budget sees it. */
 struct ustreams_memstat {
 	size_t		ms_size;	/* the budget */

@@ -1,0 +1,580 @@
+/*
+ * Queues and flow control: putq, getq, putbq, insq, rmvq, flushq,
+ * flushband, qsize, canput, bcanput, canputnext, bcanputnext, strqget,
+ * strqset, backq, SAMESTR.
+ *
+ * Principles of operation.  A queue holds messages in one list, in three
+ * classes: high-priority messages (db_type >= QPCTL) first, in arrival
+ * order; then banded messages, bands in descending order, each band in
+ * arrival order; then ordinary (band 0) messages.  q_count counts the
+ * bytes of band 0 messages (high priority ones included, as their band is
+ * 0); each band 1..255 has a qband with its own count and water marks.
+ *
+ * Flow control is SVR4's: a queue whose count reaches q_hiwat is QFULL;
+ * canput (from the queue behind) then fails and sets QWANTW; when getq or
+ * rmvq takes the count below q_lowat (or to zero) and QWANTW is set, the
+ * nearest queue behind with a service procedure is back-enabled.  putq
+ * enables the queue for every high-priority message, and for others when
+ * the service procedure has found the queue empty (QWANTR) or the message
+ * is banded -- unless noenable() was called.
+ *
+ * Locking: the queue's qu_lock (stream_impl.h) around every change to
+ * its list, counts and flags.  Messages are freed, and queues enabled,
+ * after the lock is dropped.
+ */
+#include <sys/stream.h>
+#include <sys/strsun.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+
+#include <errno.h>
+
+#include "stream_impl.h"
+
+#define	QLOCK(q)	pthread_mutex_lock(&QPRIV(q)->qu_lock)
+#define	QUNLOCK(q)	pthread_mutex_unlock(&QPRIV(q)->qu_lock)
+
+/* Position key: the list is in non-increasing key order. */
+static inline unsigned
+msg_key(const mblk_t *mp)
+{
+	if (mp->b_datap->db_type >= QPCTL)
+		return (256);
+	return (mp->b_band);
+}
+
+static size_t
+msg_bytes(const mblk_t *mp)
+{
+	size_t n = 0;
+
+	for (; mp != NULL; mp = mp->b_cont)
+		n += (size_t)MBLKL(mp);
+	return (n);
+}
+
+/* Band pri's structure, created (with the queue's marks) if asked. */
+static qband_t *
+band_get_locked(queue_t *q, unsigned char pri, bool create)
+{
+	qband_t **qbp = &q->q_bandp;
+	unsigned i;
+
+	ASSERT(pri > 0);
+	for (i = 1; i <= pri; i++) {
+		if (*qbp == NULL) {
+			if (!create)
+				return (NULL);
+			if ((*qbp = kmem_zalloc(sizeof (qband_t),
+			    KM_NOSLEEP)) == NULL)
+				return (NULL);
+			(*qbp)->qb_hiwat = q->q_hiwat;
+			(*qbp)->qb_lowat = q->q_lowat;
+			q->q_nband = (unsigned char)i;
+		}
+		if (i < pri)
+			qbp = &(*qbp)->qb_next;
+	}
+	return (*qbp);
+}
+
+/* Account mp joining (dir 1) or leaving (dir -1) q.  Returns false if
+ * its band structure cannot be had. */
+static bool
+count_locked(queue_t *q, mblk_t *mp, int dir, bool *backp)
+{
+	size_t n = msg_bytes(mp);
+
+	if (mp->b_band == 0 || mp->b_datap->db_type >= QPCTL) {
+		if (dir > 0) {
+			q->q_count += n;
+			if (q->q_count >= q->q_hiwat)
+				q->q_flag |= QFULL;
+		} else {
+			q->q_count -= n;
+			if (q->q_count < q->q_hiwat)
+				q->q_flag &= ~QFULL;
+			if ((q->q_count < q->q_lowat || q->q_count == 0) &&
+			    (q->q_flag & QWANTW)) {
+				q->q_flag &= ~QWANTW;
+				*backp = true;
+			}
+		}
+		return (true);
+	}
+	qband_t *qb = band_get_locked(q, mp->b_band, dir > 0);
+
+	if (qb == NULL)
+		return (false);
+	if (dir > 0) {
+		qb->qb_count += n;
+		if (qb->qb_count >= qb->qb_hiwat)
+			qb->qb_flag |= QB_FULL;
+	} else {
+		qb->qb_count -= n;
+		if (qb->qb_count < qb->qb_hiwat)
+			qb->qb_flag &= ~QB_FULL;
+		if ((qb->qb_count < qb->qb_lowat || qb->qb_count == 0) &&
+		    (qb->qb_flag & QB_WANTW)) {
+			qb->qb_flag &= ~QB_WANTW;
+			*backp = true;
+		}
+	}
+	return (true);
+}
+
+static void
+unlink_locked(queue_t *q, mblk_t *mp)
+{
+	if (mp->b_prev != NULL)
+		mp->b_prev->b_next = mp->b_next;
+	else
+		q->q_first = mp->b_next;
+	if (mp->b_next != NULL)
+		mp->b_next->b_prev = mp->b_prev;
+	else
+		q->q_last = mp->b_prev;
+	mp->b_next = mp->b_prev = NULL;
+}
+
+/* Insert mp before emp (NULL: at the end). */
+static void
+link_locked(queue_t *q, mblk_t *emp, mblk_t *mp)
+{
+	mp->b_next = emp;
+	if (emp != NULL) {
+		mp->b_prev = emp->b_prev;
+		emp->b_prev = mp;
+	} else {
+		mp->b_prev = q->q_last;
+		q->q_last = mp;
+	}
+	if (mp->b_prev != NULL)
+		mp->b_prev->b_next = mp;
+	else
+		q->q_first = mp;
+}
+
+/*
+ * backq - the queue whose q_next is q, in the same stream, or NULL.
+ */
+queue_t *
+backq(queue_t *q)
+{
+	queue_t *oq = q_next_load(OTHERQ(q));
+
+	if (oq == NULL)
+		return (NULL);
+	return (OTHERQ(oq));
+}
+
+/*
+ * SAMESTR - true when q's next queue points the same way (no loop-around
+ * or twist in between).
+ */
+int
+SAMESTR(queue_t *q)
+{
+	queue_t *nq = q_next_load(q);
+
+	return (nq != NULL && (nq->q_flag & QREADR) == (q->q_flag & QREADR));
+}
+
+/* Enable the nearest queue behind q that has a service procedure. */
+static void
+backenable(queue_t *q)
+{
+	str_rcu_read_lock();
+	for (q = backq(q); q != NULL; q = backq(q)) {
+		if (q->q_qinfo->qi_srvp != NULL) {
+			QLOCK(q);
+			q->q_flag |= QBACK;
+			QUNLOCK(q);
+			qenable(q);
+			break;
+		}
+	}
+	str_rcu_read_unlock();
+}
+
+static bool
+putq_common(queue_t *q, mblk_t *mp, bool back)
+{
+	unsigned key = msg_key(mp);
+	bool enable, dummy = false;
+	mblk_t *emp;
+
+	QLOCK(q);
+	if (!count_locked(q, mp, 1, &dummy)) {
+		QUNLOCK(q);
+		return (false);
+	}
+	if (key == 0 && !back) {
+		emp = NULL;
+	} else if (back) {
+		/* putbq: ahead of everything of the same or lower key. */
+		for (emp = q->q_first; emp != NULL && msg_key(emp) > key;
+		    emp = emp->b_next)
+			;
+	} else {
+		for (emp = q->q_first; emp != NULL && msg_key(emp) >= key;
+		    emp = emp->b_next)
+			;
+	}
+	link_locked(q, emp, mp);
+	if (back)
+		enable = key == 256;
+	else
+		enable = key == 256 || (!(q->q_flag & QNOENB) &&
+		    ((q->q_flag & QWANTR) || key > 0));
+	QUNLOCK(q);
+	if (enable)
+		qenable(q);
+	return (true);
+}
+
+/*
+ * putq - queue mp on q in its place (see above) and enable q when the
+ * rules say so.  Returns 1, or 0 when mp's band structure could not be
+ * allocated (mp is then not queued).  Any context; does not block.
+ */
+int
+putq(queue_t *q, mblk_t *mp)
+{
+	return (putq_common(q, mp, false) ? 1 : 0);
+}
+
+/*
+ * putbq - put mp back at the front of its class (a service procedure
+ * that could not pass it on).  Does not enable q, but for high-priority
+ * messages.  Returns 1, or 0 as putq.
+ */
+int
+putbq(queue_t *q, mblk_t *mp)
+{
+	return (putq_common(q, mp, true) ? 1 : 0);
+}
+
+/*
+ * insq - insert mp before emp (emp NULL: at the end).  Returns 1, or 0
+ * when that would break the order (high priority, then bands descending,
+ * then band 0) or mp's band cannot be had; mp is then not queued.
+ */
+int
+insq(queue_t *q, mblk_t *emp, mblk_t *mp)
+{
+	unsigned key = msg_key(mp);
+	bool dummy = false, enable;
+	mblk_t *prev;
+
+	QLOCK(q);
+	prev = emp != NULL ? emp->b_prev : q->q_last;
+	if ((prev != NULL && msg_key(prev) < key) ||
+	    (emp != NULL && msg_key(emp) > key) ||
+	    !count_locked(q, mp, 1, &dummy)) {
+		QUNLOCK(q);
+		return (0);
+	}
+	link_locked(q, emp, mp);
+	enable = key == 256 || (!(q->q_flag & QNOENB) && (q->q_flag & QWANTR));
+	QUNLOCK(q);
+	if (enable)
+		qenable(q);
+	return (1);
+}
+
+/*
+ * getq - take the first message off q; NULL (and QWANTR set) when q is
+ * empty.  May back-enable the queue behind (see above).
+ */
+mblk_t *
+getq(queue_t *q)
+{
+	bool back = false;
+	mblk_t *mp;
+
+	QLOCK(q);
+	if ((mp = q->q_first) == NULL) {
+		q->q_flag |= QWANTR;
+		/* An empty queue lets writers on. */
+		if (q->q_flag & QWANTW) {
+			q->q_flag &= ~QWANTW;
+			back = true;
+		}
+	} else {
+		q->q_flag &= ~QWANTR;
+		unlink_locked(q, mp);
+		(void) count_locked(q, mp, -1, &back);
+	}
+	QUNLOCK(q);
+	if (back)
+		backenable(q);
+	return (mp);
+}
+
+/*
+ * rmvq - take mp, which must be on q, off it.
+ */
+void
+rmvq(queue_t *q, mblk_t *mp)
+{
+	bool back = false;
+
+	QLOCK(q);
+	unlink_locked(q, mp);
+	(void) count_locked(q, mp, -1, &back);
+	QUNLOCK(q);
+	if (back)
+		backenable(q);
+}
+
+/* Take off q the messages that match and free them; then back-enable. */
+static void
+flush_common(queue_t *q, int flag, bool anyband, unsigned char pri)
+{
+	mblk_t *mp, *next, *freelist = NULL;
+	bool back = false;
+
+	QLOCK(q);
+	for (mp = q->q_first; mp != NULL; mp = next) {
+		next = mp->b_next;
+		if (flag == FLUSHDATA && !datamsg(mp->b_datap->db_type))
+			continue;
+		if (!anyband && (mp->b_datap->db_type >= QPCTL ||
+		    mp->b_band != pri))
+			continue;
+		unlink_locked(q, mp);
+		(void) count_locked(q, mp, -1, &back);
+		mp->b_next = freelist;
+		freelist = mp;
+	}
+	QUNLOCK(q);
+	while ((mp = freelist) != NULL) {
+		freelist = mp->b_next;
+		mp->b_next = NULL;
+		freemsg(mp);
+	}
+	if (back)
+		backenable(q);
+}
+
+/*
+ * flushq - free the messages on q: all of them (FLUSHALL) or the data
+ * messages (FLUSHDATA: M_DATA, M_PROTO, M_PCPROTO, M_DELAY).
+ */
+void
+flushq(queue_t *q, int flag)
+{
+	flush_common(q, flag, true, 0);
+}
+
+/*
+ * flushband - flushq for the messages of band pri only (pri 0: the
+ * ordinary messages); other bands keep their messages and their order.
+ */
+void
+flushband(queue_t *q, unsigned char pri, int flag)
+{
+	flush_common(q, flag, false, pri);
+}
+
+/* qsize - the number of messages on q. */
+int
+qsize(queue_t *q)
+{
+	int n = 0;
+
+	QLOCK(q);
+	for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next)
+		n++;
+	QUNLOCK(q);
+	return (n);
+}
+
+/*
+ * bcanput - may a message of band pri be put on q?  Looks forward from q
+ * to the first queue with a service procedure (or the last queue); if its
+ * band is full, marks that a writer waits (QWANTW) and returns 0.
+ */
+int
+bcanput(queue_t *q, unsigned char pri)
+{
+	int ok = 1;
+
+	str_rcu_read_lock();
+	while (q->q_qinfo->qi_srvp == NULL && q_next_load(q) != NULL)
+		q = q_next_load(q);
+	QLOCK(q);
+	if (pri == 0) {
+		if (q->q_flag & QFULL) {
+			q->q_flag |= QWANTW;
+			ok = 0;
+		}
+	} else {
+		qband_t *qb = band_get_locked(q, pri, false);
+
+		if (qb != NULL && (qb->qb_flag & QB_FULL)) {
+			qb->qb_flag |= QB_WANTW;
+			ok = 0;
+		}
+	}
+	QUNLOCK(q);
+	str_rcu_read_unlock();
+	return (ok);
+}
+
+int
+canput(queue_t *q)
+{
+	return (bcanput(q, 0));
+}
+
+/* canputnext, bcanputnext - canput/bcanput of q's next queue. */
+int
+bcanputnext(queue_t *q, unsigned char pri)
+{
+	queue_t *nq;
+	int ok;
+
+	str_rcu_read_lock();
+	nq = q_next_load(q);
+	ok = nq == NULL ? 1 : bcanput(nq, pri);
+	str_rcu_read_unlock();
+	return (ok);
+}
+
+int
+canputnext(queue_t *q)
+{
+	return (bcanputnext(q, 0));
+}
+
+/*
+ * strqget - read a queue (pri 0) or band field into *valp: QHIWAT,
+ * QLOWAT, QCOUNT (size_t), QMAXPSZ, QMINPSZ (ssize_t), QFIRST, QLAST
+ * (mblk_t *), QFLAG (uint_t).  Returns 0, or EINVAL.
+ */
+int
+strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
+{
+	qband_t *qb = NULL;
+	int error = 0;
+
+	if (valp == NULL)
+		return (EINVAL);
+	QLOCK(q);
+	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
+		QUNLOCK(q);
+		return (EINVAL);
+	}
+	switch (what) {
+	case QHIWAT:
+		*(size_t *)valp = qb != NULL ? qb->qb_hiwat : q->q_hiwat;
+		break;
+	case QLOWAT:
+		*(size_t *)valp = qb != NULL ? qb->qb_lowat : q->q_lowat;
+		break;
+	case QCOUNT:
+		*(size_t *)valp = qb != NULL ? qb->qb_count : q->q_count;
+		break;
+	case QMAXPSZ:
+		*(ssize_t *)valp = q->q_maxpsz;
+		break;
+	case QMINPSZ:
+		*(ssize_t *)valp = q->q_minpsz;
+		break;
+	case QFIRST:
+	case QLAST: {
+		mblk_t *first = NULL, *last = NULL;
+
+		for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next) {
+			if (mp->b_datap->db_type >= QPCTL ? pri != 0 :
+			    mp->b_band != pri)
+				continue;
+			if (first == NULL)
+				first = mp;
+			last = mp;
+		}
+		*(mblk_t **)valp = what == QFIRST ? first : last;
+		break;
+	}
+	case QFLAG:
+		*(uint_t *)valp = qb != NULL ? qb->qb_flag : q->q_flag;
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	QUNLOCK(q);
+	return (error);
+}
+
+/*
+ * strqset - set a queue or band field: QHIWAT, QLOWAT, QMAXPSZ, QMINPSZ.
+ * Returns 0; EPERM for the read-only fields (QCOUNT, QFIRST, QLAST,
+ * QFLAG); EINVAL for anything else or a band that cannot be had.
+ */
+int
+strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
+{
+	qband_t *qb = NULL;
+	int error = 0;
+
+	QLOCK(q);
+	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
+		QUNLOCK(q);
+		return (EINVAL);
+	}
+	switch (what) {
+	case QHIWAT:
+		if (qb != NULL)
+			qb->qb_hiwat = (size_t)val;
+		else
+			q->q_hiwat = (size_t)val;
+		break;
+	case QLOWAT:
+		if (qb != NULL)
+			qb->qb_lowat = (size_t)val;
+		else
+			q->q_lowat = (size_t)val;
+		break;
+	case QMAXPSZ:
+		if (qb != NULL)
+			error = EINVAL;
+		else
+			q->q_maxpsz = (ssize_t)val;
+		break;
+	case QMINPSZ:
+		if (qb != NULL)
+			error = EINVAL;
+		else
+			q->q_minpsz = (ssize_t)val;
+		break;
+	case QCOUNT:
+	case QFIRST:
+	case QLAST:
+	case QFLAG:
+		error = EPERM;
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	QUNLOCK(q);
+	return (error);
+}
+
+/* Free a queue's bands (the queue pair is going away). */
+void
+queue_free_bands(queue_t *q)
+{
+	qband_t *qb, *next;
+
+	for (qb = q->q_bandp; qb != NULL; qb = next) {
+		next = qb->qb_next;
+		kmem_free(qb, sizeof (*qb));
+	}
+	q->q_bandp = NULL;
+	q->q_nband = 0;
+}

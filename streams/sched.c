@@ -1,0 +1,268 @@
+/*
+ * Scheduling: the perimeter around a queue pair's procedures, service
+ * procedures run through the executive, qenable, noenable, enableok,
+ * qprocson, qprocsoff, and the RCU read side that putnext uses.
+ *
+ * Principles of operation.  qenable(q) sets QENAB and posts the queue's
+ * service event (once: a queue already enabled is not posted again); the
+ * executive runs it in service context on one of its CPUs (or as a sim
+ * event).  The executive never runs one event twice at once, so a service
+ * procedure never runs concurrently with itself; QENAB is cleared just
+ * before the procedure is called, so an enable during the run runs it
+ * again afterwards.
+ *
+ * The perimeter (see stream_impl.h) serialises the put and service
+ * procedures of a queue pair that is not MT-safe.  perim_enter() either
+ * takes it or, when another thread is inside, leaves the work for that
+ * thread; perim_exit() runs whatever was left before letting go, so work
+ * is never stranded.
+ */
+#include <sys/stream.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+
+#include <urcu-bp.h>
+
+#include "stream_impl.h"
+
+#if defined(__SANITIZE_THREAD__)
+/*
+ * ThreadSanitizer cannot see liburcu's grace periods: tell it that what a
+ * reader did before leaving its read-side section happens before what the
+ * updater does after synchronize_rcu.
+ */
+extern void __tsan_acquire(void *addr);
+extern void __tsan_release(void *addr);
+static char rcu_tsan_sync;
+#define	RCU_TSAN_RELEASE()	__tsan_release(&rcu_tsan_sync)
+#define	RCU_TSAN_ACQUIRE()	__tsan_acquire(&rcu_tsan_sync)
+#else
+#define	RCU_TSAN_RELEASE()	((void)0)
+#define	RCU_TSAN_ACQUIRE()	((void)0)
+#endif
+
+void
+str_rcu_read_lock(void)
+{
+	urcu_bp_read_lock();
+}
+
+void
+str_rcu_read_unlock(void)
+{
+	RCU_TSAN_RELEASE();
+	urcu_bp_read_unlock();
+}
+
+void
+str_synchronize_rcu(void)
+{
+	urcu_bp_synchronize_rcu();
+	RCU_TSAN_ACQUIRE();
+}
+
+static void
+run_srv(queue_t *q)
+{
+	struct qinit *qi = q->q_qinfo;
+
+	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	q->q_flag &= ~(QENAB | QBACK);
+	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	if (qi->qi_mstat != NULL)
+		qi->qi_mstat->ms_scnt++;
+	(void) qi->qi_srvp(q);
+}
+
+static void
+run_put(queue_t *q, mblk_t *mp)
+{
+	struct qinit *qi = q->q_qinfo;
+
+	if (qi->qi_mstat != NULL)
+		qi->qi_mstat->ms_pcnt++;
+	(void) qi->qi_putp(q, mp);
+}
+
+/*
+ * Leave the perimeter, first running what other threads left: deferred
+ * puts in order, then pending service procedures.
+ */
+static void
+perim_exit(struct qpair *qp)
+{
+	struct perim *pm = &qp->qp_perim;
+
+	pthread_mutex_lock(&pm->pm_lock);
+	for (;;) {
+		mblk_t *mp = pm->pm_head;
+
+		if (mp != NULL) {
+			queue_t *q = (queue_t *)mp->b_prev;
+
+			pm->pm_head = mp->b_next;
+			if (pm->pm_head == NULL)
+				pm->pm_tail = NULL;
+			mp->b_next = mp->b_prev = NULL;
+			pthread_mutex_unlock(&pm->pm_lock);
+			run_put(q, mp);
+			pthread_mutex_lock(&pm->pm_lock);
+			continue;
+		}
+		if (pm->pm_svc != 0) {
+			int side = (pm->pm_svc & 1) ? 0 : 1;
+
+			pm->pm_svc &= ~(1u << side);
+			pthread_mutex_unlock(&pm->pm_lock);
+			run_srv(&qp->qp_q[side]);
+			pthread_mutex_lock(&pm->pm_lock);
+			continue;
+		}
+		break;
+	}
+	pm->pm_busy = false;
+	pthread_mutex_unlock(&pm->pm_lock);
+}
+
+/*
+ * Call q's put procedure with mp, inside its pair's perimeter (or, if
+ * busy, leave it to the thread inside).
+ */
+void
+str_call_put(queue_t *q, mblk_t *mp)
+{
+	struct qpair *qp = QPAIR(q);
+	struct perim *pm = &qp->qp_perim;
+
+	if (qp->qp_mtsafe) {
+		run_put(q, mp);
+		return;
+	}
+	pthread_mutex_lock(&pm->pm_lock);
+	if (pm->pm_busy) {
+		mp->b_next = NULL;
+		mp->b_prev = (mblk_t *)q;
+		if (pm->pm_tail != NULL)
+			pm->pm_tail->b_next = mp;
+		else
+			pm->pm_head = mp;
+		pm->pm_tail = mp;
+		pthread_mutex_unlock(&pm->pm_lock);
+		return;
+	}
+	pm->pm_busy = true;
+	pm->pm_owner = pthread_self();
+	pthread_mutex_unlock(&pm->pm_lock);
+	run_put(q, mp);
+	perim_exit(qp);
+}
+
+/* The executive: q's service event. */
+static void
+svc_event(void *arg)
+{
+	queue_t *q = arg;
+	struct qpair *qp = QPAIR(q);
+	struct perim *pm = &qp->qp_perim;
+
+	if (qp->qp_mtsafe) {
+		run_srv(q);
+		return;
+	}
+	pthread_mutex_lock(&pm->pm_lock);
+	if (pm->pm_busy) {
+		pm->pm_svc |= (q->q_flag & QREADR) ? 1u : 2u;
+		pthread_mutex_unlock(&pm->pm_lock);
+		return;
+	}
+	pm->pm_busy = true;
+	pm->pm_owner = pthread_self();
+	pthread_mutex_unlock(&pm->pm_lock);
+	run_srv(q);
+	perim_exit(qp);
+}
+
+void
+sched_init_queue(queue_t *q)
+{
+	ust_event_init(&QPRIV(q)->qu_svc, svc_event, q, USTREAMS_CTX_SERVICE);
+}
+
+/*
+ * qenable - schedule q's service procedure.  Nothing happens if q has
+ * none, is already enabled, or its procedures are off.  Any context;
+ * does not block.
+ */
+void
+qenable(queue_t *q)
+{
+	bool post = false;
+
+	if (q->q_qinfo->qi_srvp == NULL)
+		return;
+	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {
+		q->q_flag |= QENAB;
+		post = true;
+	}
+	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	if (post)
+		(void) ust_event_post(&QPRIV(q)->qu_svc);
+}
+
+/* noenable - putq no longer enables q (but for high-priority messages). */
+void
+noenable(queue_t *q)
+{
+	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	q->q_flag |= QNOENB;
+	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+}
+
+/* enableok - undo noenable. */
+void
+enableok(queue_t *q)
+{
+	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	q->q_flag &= ~QNOENB;
+	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+}
+
+/*
+ * qprocson - turn the pair's put and service procedures on (after open
+ * has set up q_ptr).  The framework calls it after a successful open if
+ * the module did not.
+ */
+void
+qprocson(queue_t *q)
+{
+	queue_t *rq = RD(q), *wq = WR(q);
+
+	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+	rq->q_flag |= QPROCSON;
+	pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+	pthread_mutex_lock(&QPRIV(wq)->qu_lock);
+	wq->q_flag |= QPROCSON;
+	pthread_mutex_unlock(&QPRIV(wq)->qu_lock);
+}
+
+/*
+ * qprocsoff - turn them off: no further service runs are scheduled, and a
+ * pending or running one is cancelled or waited for.  Base context (it
+ * may wait).  The framework calls it before close if the module did not.
+ */
+void
+qprocsoff(queue_t *q)
+{
+	for (int i = 0; i < 2; i++) {
+		queue_t *sq = &QPAIR(q)->qp_q[i];
+
+		pthread_mutex_lock(&QPRIV(sq)->qu_lock);
+		sq->q_flag &= ~QPROCSON;
+		pthread_mutex_unlock(&QPRIV(sq)->qu_lock);
+		(void) ust_event_cancel(&QPRIV(sq)->qu_svc);
+		pthread_mutex_lock(&QPRIV(sq)->qu_lock);
+		sq->q_flag &= ~QENAB;
+		pthread_mutex_unlock(&QPRIV(sq)->qu_lock);
+	}
+}

@@ -1,0 +1,1130 @@
+/*
+ * The stream head, for applications: ustreams_open, ustreams_close,
+ * ustreams_read, ustreams_write, ustreams_getmsg, ustreams_getpmsg,
+ * ustreams_putmsg, ustreams_putpmsg, ustreams_ioctl, ustreams_poll,
+ * ustreams_pollfd.
+ *
+ * These run in base context and may sleep: on the stream's sd_sv, under
+ * sd_lock, until strrput or strwsrv (sthead.c) says the state changed.
+ * Under the sim executive a sleep runs events until it is woken, so an
+ * application's blocking read drives the simulation, and one that could
+ * never be woken panics instead of hanging.
+ *
+ * Writes are allocated at BPRI_LO, as the SVR5 allocb page says the
+ * stream head does; when allocb refuses, a blocking write waits for its
+ * bufcall, a non-blocking one fails with EAGAIN.  Control parts of putmsg
+ * are allocated at BPRI_MED.
+ *
+ * Descriptors index sd_table under sd_table_lock; a stream is freed only
+ * by its close, which the application must not race with its own calls on
+ * the same descriptor.
+ */
+#include <sys/stream.h>
+#include <sys/strsun.h>
+#include <sys/stropts.h>
+#include <sys/cmn_err.h>
+#include <sys/ddi.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../ddi/context.h"
+#include "../ddi/ksynch_impl.h"
+#include "../ddi/sysinit.h"
+#include "sthead.h"
+
+#define	IOC_DEFTIMEOUT	15	/* seconds, for ic_timout 0 */
+
+static pthread_mutex_t sd_table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stdata *sd_table[USTREAMS_NSTREAMS];
+
+/* poll: one generation for all streams, bumped by every wake-up. */
+static lock_t poll_lock = UST_LOCK_INITIALIZER("ustreams_poll");
+static sv_t poll_sv = UST_SV_INITIALIZER;
+
+static int
+fail(int error)
+{
+	errno = error;
+	return (-1);
+}
+
+void
+stcalls_poll_wake(void)
+{
+	SV_BROADCAST(&poll_sv, 0);
+}
+
+static void
+stcalls_poll_timeout(void *arg)
+{
+	(void) arg;
+	(void) LOCK(&poll_lock, plstr);
+	SV_BROADCAST(&poll_sv, 0);
+	UNLOCK(&poll_lock, plstr);
+}
+
+struct stdata *
+sd_lookup(int sdi)
+{
+	struct stdata *sd = NULL;
+
+	if (sdi < 0 || sdi >= USTREAMS_NSTREAMS)
+		return (NULL);
+	pthread_mutex_lock(&sd_table_lock);
+	sd = sd_table[sdi];
+	pthread_mutex_unlock(&sd_table_lock);
+	return (sd);
+}
+
+/* Wake the sleeper of a timed wait. */
+static void
+wait_timeout(void *arg)
+{
+	struct stdata *sd = arg;
+
+	(void) LOCK(sd->sd_lock, plstr);
+	SV_BROADCAST(sd->sd_sv, 0);
+	UNLOCK(sd->sd_lock, plstr);
+}
+
+/*
+ * Sleep until the stream's state changes (or ticks pass, if > 0).
+ * sd_lock held on entry and on return.
+ */
+static void
+sd_sleep(struct stdata *sd, long ticks)
+{
+	toid_t id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
+
+	SV_WAIT(sd->sd_sv, primed, sd->sd_lock);
+	if (id != 0)
+		untimeout(id);
+	(void) LOCK(sd->sd_lock, plstr);
+}
+
+static void
+sd_free(struct stdata *sd)
+{
+	if (sd->sd_efd >= 0)
+		(void) close(sd->sd_efd);
+	if (sd->sd_head != NULL)
+		qpair_free(sd->sd_head);
+	if (sd->sd_lock != NULL)
+		LOCK_DEALLOC(sd->sd_lock);
+	if (sd->sd_sv != NULL)
+		SV_DEALLOC(sd->sd_sv);
+	pthread_mutex_destroy(&sd->sd_plumb);
+	kmem_free(sd, sizeof (*sd));
+}
+
+/*
+ * ustreams_open - open a new stream on the driver registered as name.
+ * oflag: O_RDWR and friends, O_NONBLOCK.  Returns a stream descriptor, or
+ * -1 with errno: ENODEV (no such driver), EMFILE (too many streams),
+ * ENOMEM, ENXIO (no instance is running), or the driver's open error.
+ * Base context; may block.
+ */
+int
+ustreams_open(const char *name, int oflag)
+{
+	static lkinfo_t lk = { "stdata", 0, { 0, 0 } };
+	struct stdata *sd;
+	struct modsw *sw;
+	dev_t dev;
+	int error, sdi = -1;
+
+	if (!ustreams_booted())
+		return (fail(ENXIO));
+	ust_may_sleep("ustreams_open");
+	if (name == NULL || (sw = modsw_find(name, true)) == NULL)
+		return (fail(ENODEV));
+	if ((sd = kmem_zalloc(sizeof (*sd), KM_SLEEP)) == NULL) {
+		modsw_rele(sw);
+		return (fail(ENOMEM));
+	}
+	pthread_mutex_init(&sd->sd_plumb, NULL);
+	sd->sd_efd = -1;
+	sd->sd_oflag = oflag;
+	sd->sd_rdopt = RNORM | RPROTNORM;
+	sd->sd_lock = LOCK_ALLOC(0, plstr, &lk, KM_NOSLEEP);
+	sd->sd_sv = SV_ALLOC(KM_NOSLEEP);
+	sd->sd_head = qpair_alloc(NULL, sd);
+	sd->sd_drv = qpair_alloc(sw, sd);
+	if (sd->sd_lock == NULL || sd->sd_sv == NULL || sd->sd_head == NULL ||
+	    sd->sd_drv == NULL) {
+		if (sd->sd_drv != NULL)
+			qpair_free(sd->sd_drv);
+		modsw_rele(sw);
+		sd_free(sd);
+		return (fail(ENOMEM));
+	}
+	sd->sd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	pthread_mutex_lock(&sd_table_lock);
+	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
+		if (sd_table[i] == NULL) {
+			sdi = i;
+			sd_table[i] = sd;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sd_table_lock);
+	if (sdi < 0) {
+		qpair_free(sd->sd_drv);
+		modsw_rele(sw);
+		sd_free(sd);
+		return (fail(EMFILE));
+	}
+	sd->sd_index = sdi;
+
+	/* Head above driver; the driver's open may already send upstream. */
+	q_next_store(&sd->sd_head->qp_q[1], &sd->sd_drv->qp_q[1]);
+	q_next_store(&sd->sd_drv->qp_q[0], &sd->sd_head->qp_q[0]);
+	qprocson(&sd->sd_head->qp_q[0]);
+	dev = makedevice(sw->ms_major, 0);
+	error = sd->sd_drv->qp_q[0].q_qinfo->qi_qopen(&sd->sd_drv->qp_q[0],
+	    &dev, oflag, CLONEOPEN, NULL);
+	if (error != 0) {
+		q_next_store(&sd->sd_head->qp_q[1], NULL);
+		q_next_store(&sd->sd_drv->qp_q[0], NULL);
+		str_synchronize_rcu();
+		qprocsoff(&sd->sd_head->qp_q[0]);
+		pthread_mutex_lock(&sd_table_lock);
+		sd_table[sdi] = NULL;
+		pthread_mutex_unlock(&sd_table_lock);
+		qpair_free(sd->sd_drv);
+		modsw_rele(sw);
+		sd_free(sd);
+		return (fail(error));
+	}
+	sd->sd_dev = dev;
+	sd->sd_drv->qp_dev = dev;
+	qprocson(&sd->sd_drv->qp_q[0]);
+	return (sdi);
+}
+
+/*
+ * ustreams_close - pop every module, close the driver, free the stream.
+ * Messages still queued are freed.  Returns 0, or -1 with EBADF.
+ */
+int
+ustreams_close(int sdi)
+{
+	struct stdata *sd = sd_lookup(sdi);
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	ust_may_sleep("ustreams_close");
+	pthread_mutex_lock(&sd->sd_plumb);
+	(void) LOCK(sd->sd_lock, plstr);
+	sd->sd_flag |= STRCLOSING;
+	UNLOCK(sd->sd_lock, plstr);
+	stream_unplumb(sd);
+	pthread_mutex_unlock(&sd->sd_plumb);
+	pthread_mutex_lock(&sd_table_lock);
+	sd_table[sdi] = NULL;
+	pthread_mutex_unlock(&sd_table_lock);
+	sd_free(sd);
+	return (0);
+}
+
+/* Report (and, if non-persistent, clear) a pending read or write error. */
+static int
+take_error(struct stdata *sd, bool rd)
+{
+	int error = rd ? sd->sd_rerror : sd->sd_werror;
+
+	if (error != 0 && (sd->sd_erropt & (rd ? RERRNONPERSIST :
+	    WERRNONPERSIST))) {
+		if (rd)
+			sd->sd_rerror = 0;
+		else
+			sd->sd_werror = 0;
+	}
+	return (error);
+}
+
+/* Clear the application's eventfd once nothing is left to report. */
+static void
+efd_update(struct stdata *sd)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	uint64_t v;
+
+	if (sd->sd_efd_set && rq->q_first == NULL && sd->sd_rerror == 0 &&
+	    !(sd->sd_flag & STRHUP)) {
+		(void) read(sd->sd_efd, &v, sizeof (v));
+		sd->sd_efd_set = false;
+	}
+}
+
+/*
+ * Wait for a message at the head (sd_lock held).  Returns it, or NULL
+ * with *errp set (0 at hang-up: end of file).
+ */
+static mblk_t *
+read_wait(struct stdata *sd, int *errp)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	mblk_t *mp;
+
+	for (;;) {
+		if ((*errp = take_error(sd, true)) != 0)
+			return (NULL);
+		if ((mp = getq(rq)) != NULL)
+			return (mp);
+		if (sd->sd_flag & STRHUP) {
+			*errp = 0;
+			return (NULL);
+		}
+		if (sd->sd_oflag & O_NONBLOCK) {
+			*errp = EAGAIN;
+			return (NULL);
+		}
+		sd_sleep(sd, 0);
+	}
+}
+
+/*
+ * ustreams_read - read data.  RNORM (the default) reads as a byte stream
+ * across messages; RMSGD reads one message and discards what does not
+ * fit; RMSGN reads one message and keeps the rest for the next read.  A
+ * message with a control part fails with EBADMSG (RPROTNORM), or has it
+ * read as data (RPROTDAT) or discarded (RPROTDIS).  Returns the bytes
+ * read; 0 at hang-up once drained, or for a zero-length message; -1 with
+ * errno: the stream's read error, EAGAIN (O_NONBLOCK), EBADMSG, EBADF.
+ * Base context; may block.
+ */
+ssize_t
+ustreams_read(int sdi, void *buf, size_t nbytes)
+{
+	struct stdata *sd = sd_lookup(sdi);
+	queue_t *rq;
+	size_t done = 0;
+	int error = 0;
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	ust_may_sleep("ustreams_read");
+	rq = &sd->sd_head->qp_q[0];
+	(void) LOCK(sd->sd_lock, plstr);
+	for (;;) {
+		mblk_t *mp, *bp;
+		int mode = sd->sd_rdopt & RMODEMASK;
+
+		if (done == 0) {
+			mp = read_wait(sd, &error);
+		} else {
+			/* RNORM: go on only while messages are there. */
+			mp = getq(rq);
+		}
+		if (mp == NULL)
+			break;
+		if (mp->b_datap->db_type != M_DATA) {
+			if (sd->sd_rdopt & RPROTDIS) {
+				while (mp != NULL &&
+				    mp->b_datap->db_type != M_DATA) {
+					bp = mp->b_cont;
+					freeb(mp);
+					mp = bp;
+				}
+				if (mp == NULL)
+					continue;
+			} else if (!(sd->sd_rdopt & RPROTDAT)) {
+				(void) putbq(rq, mp);
+				if (done == 0)
+					error = EBADMSG;
+				break;
+			}
+		}
+		if (msgsize(mp) == 0) {
+			freemsg(mp);
+			if (done == 0)
+				break;		/* a zero-length message: 0 */
+			continue;
+		}
+		/* Copy what fits. */
+		while (mp != NULL && done < nbytes) {
+			size_t n = (size_t)MBLKL(mp);
+
+			if (n > nbytes - done)
+				n = nbytes - done;
+			memcpy((char *)buf + done, mp->b_rptr, n);
+			mp->b_rptr += n;
+			done += n;
+			if (MBLKL(mp) == 0) {
+				bp = mp->b_cont;
+				freeb(mp);
+				mp = bp;
+			}
+		}
+		if (mp != NULL) {
+			if (mode == RMSGD)
+				freemsg(mp);
+			else
+				(void) putbq(rq, mp);
+			break;
+		}
+		if (mode != RNORM || done == nbytes)
+			break;
+	}
+	efd_update(sd);
+	UNLOCK(sd->sd_lock, plstr);
+	if (done == 0 && error != 0)
+		return (fail(error));
+	return ((ssize_t)done);
+}
+
+/*
+ * Wait until a message of band pri may go down (sd_lock held).  0, or an
+ * errno: the write error, ENXIO at hang-up, EAGAIN (O_NONBLOCK).
+ */
+static int
+write_wait(struct stdata *sd, unsigned char pri, bool nonblock)
+{
+	queue_t *wq = &sd->sd_head->qp_q[1];
+	int error;
+
+	for (;;) {
+		if ((error = take_error(sd, false)) != 0)
+			return (error);
+		if (sd->sd_flag & STRHUP)
+			return (ENXIO);
+		if (bcanputnext(wq, pri))
+			return (0);
+		if (nonblock)
+			return (EAGAIN);
+		sd_sleep(sd, 0);
+	}
+}
+
+static void
+bufcall_wake(void *arg)
+{
+	struct stdata *sd = arg;
+
+	(void) LOCK(sd->sd_lock, plstr);
+	sthead_wake(sd);
+	UNLOCK(sd->sd_lock, plstr);
+}
+
+/*
+ * A block for size bytes at pri (sd_lock held); waits for memory through
+ * bufcall unless nonblock.  NULL with *errp set.
+ */
+static mblk_t *
+alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
+    int *errp)
+{
+	mblk_t *mp;
+
+	for (;;) {
+		bufcall_id_t id;
+
+		if ((mp = allocb((int)size, pri)) != NULL)
+			return (mp);
+		if (nonblock || size > INT32_MAX) {
+			*errp = EAGAIN;
+			return (NULL);
+		}
+		if ((id = bufcall((uint_t)size, (int)pri, bufcall_wake,
+		    sd)) == 0) {
+			*errp = ENOSR;
+			return (NULL);
+		}
+		sd_sleep(sd, 0);
+		unbufcall(id);
+		if ((*errp = take_error(sd, false)) != 0)
+			return (NULL);
+	}
+}
+
+/*
+ * ustreams_write - send buf down the stream as M_DATA messages of at most
+ * the packet size of the queue below the head.  Blocks on flow control
+ * and on memory, or fails with EAGAIN under O_NONBLOCK (returning the
+ * bytes already sent, if any).  A zero-length write sends a zero-length
+ * message only with SNDZERO.  -1 with errno: the write error, ENXIO after
+ * hang-up, ERANGE (below the minimum packet size), EAGAIN, EBADF.  Base
+ * context; may block.
+ */
+ssize_t
+ustreams_write(int sdi, const void *buf, size_t nbytes)
+{
+	struct stdata *sd = sd_lookup(sdi);
+	queue_t *wq;
+	size_t done = 0;
+	bool nonblock;
+	int error = 0;
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	ust_may_sleep("ustreams_write");
+	wq = &sd->sd_head->qp_q[1];
+	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
+	(void) LOCK(sd->sd_lock, plstr);
+	if (nbytes == 0 && !(sd->sd_wropt & SNDZERO)) {
+		error = take_error(sd, false);
+		if (error == 0 && (sd->sd_flag & STRHUP))
+			error = ENXIO;
+		UNLOCK(sd->sd_lock, plstr);
+		return (error != 0 ? fail(error) : 0);
+	}
+	do {
+		queue_t *nq;
+		ssize_t maxpsz, minpsz;
+		size_t n;
+		mblk_t *mp;
+
+		if ((error = write_wait(sd, 0, nonblock || done > 0)) != 0)
+			break;
+		str_rcu_read_lock();
+		nq = q_next_load(wq);
+		maxpsz = nq != NULL ? nq->q_maxpsz : INFPSZ;
+		minpsz = nq != NULL ? nq->q_minpsz : 0;
+		str_rcu_read_unlock();
+		n = nbytes - done;
+		if (maxpsz >= 0 && n > (size_t)maxpsz)
+			n = maxpsz > 0 ? (size_t)maxpsz : 1;
+		if (minpsz > 0 && n < (size_t)minpsz) {
+			error = ERANGE;
+			break;
+		}
+		mp = alloc_wait(sd, n + sd->sd_wroff, BPRI_LO,
+		    nonblock || done > 0, &error);
+		if (mp == NULL)
+			break;
+		mp->b_rptr += sd->sd_wroff;
+		mp->b_wptr = mp->b_rptr;
+		memcpy(mp->b_wptr, (const char *)buf + done, n);
+		mp->b_wptr += n;
+		done += n;
+		UNLOCK(sd->sd_lock, plstr);
+		putnext(wq, mp);
+		(void) LOCK(sd->sd_lock, plstr);
+	} while (done < nbytes);
+	UNLOCK(sd->sd_lock, plstr);
+	if (done == 0 && error != 0)
+		return (fail(error));
+	return ((ssize_t)done);
+}
+
+/* Copy a message part (the leading blocks of a kind) into a strbuf. */
+static int
+copy_part(mblk_t **mpp, struct strbuf *sb, bool ctl)
+{
+	mblk_t *mp = *mpp;
+	int len = 0;
+
+	if (sb == NULL || sb->maxlen < 0) {
+		if (sb != NULL)
+			sb->len = -1;
+		/* Not asked for: is there such a part? */
+		return (mp != NULL && ((mp->b_datap->db_type != M_DATA) == ctl)
+		    ? 1 : 0);
+	}
+	if (mp == NULL || (mp->b_datap->db_type != M_DATA) != ctl) {
+		sb->len = -1;
+		return (0);
+	}
+	while (mp != NULL && (mp->b_datap->db_type != M_DATA) == ctl &&
+	    len < sb->maxlen) {
+		int n = (int)MBLKL(mp);
+
+		if (n > sb->maxlen - len)
+			n = sb->maxlen - len;
+		memcpy(sb->buf + len, mp->b_rptr, (size_t)n);
+		mp->b_rptr += n;
+		len += n;
+		if (MBLKL(mp) == 0) {
+			mblk_t *next = mp->b_cont;
+
+			/* Keep the first block: it carries type and band. */
+			if (next == NULL || mp != *mpp) {
+				freeb(mp);
+			} else {
+				/* Shift the head block's identity on. */
+				next->b_band = mp->b_band;
+				freeb(mp);
+			}
+			mp = next;
+		}
+	}
+	sb->len = len;
+	*mpp = mp;
+	return (mp != NULL && (mp->b_datap->db_type != M_DATA) == ctl ? 1 : 0);
+}
+
+/*
+ * ustreams_getpmsg - take the next message: its control part (M_PROTO or
+ * M_PCPROTO blocks) into ctl and its data part into data.  *flagsp in:
+ * MSG_HIPRI (a high-priority message only), MSG_BAND (band >= *bandp),
+ * MSG_ANY; out: the message's class, *bandp its band.  Returns 0, or
+ * MORECTL / MOREDATA when a part did not fit (the rest stays for the next
+ * call), or -1 with errno: EAGAIN, EBADMSG... as ustreams_read, EINVAL
+ * for bad flags, EBADF.  Base context; may block.
+ */
+int
+ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
+    int *bandp, int *flagsp)
+{
+	struct stdata *sd = sd_lookup(sdi);
+	queue_t *rq;
+	mblk_t *mp;
+	int error = 0, more = 0, want;
+	bool hipri;
+	unsigned char band;
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	if (flagsp == NULL || (*flagsp != MSG_HIPRI && *flagsp != MSG_ANY &&
+	    *flagsp != MSG_BAND) || (*flagsp == MSG_BAND && bandp == NULL))
+		return (fail(EINVAL));
+	ust_may_sleep("ustreams_getpmsg");
+	want = *flagsp;
+	rq = &sd->sd_head->qp_q[0];
+	(void) LOCK(sd->sd_lock, plstr);
+	for (;;) {
+		if ((mp = read_wait(sd, &error)) == NULL)
+			break;
+		hipri = mp->b_datap->db_type >= QPCTL;
+		if ((want == MSG_HIPRI && !hipri) || (want == MSG_BAND &&
+		    !hipri && mp->b_band < *bandp)) {
+			(void) putbq(rq, mp);
+			if (sd->sd_oflag & O_NONBLOCK) {
+				error = EAGAIN;
+				mp = NULL;
+				break;
+			}
+			sd_sleep(sd, 0);
+			continue;
+		}
+		break;
+	}
+	if (mp == NULL) {
+		efd_update(sd);
+		UNLOCK(sd->sd_lock, plstr);
+		if (error == 0) {		/* hang-up: an empty message */
+			if (ctl != NULL)
+				ctl->len = 0;
+			if (data != NULL)
+				data->len = 0;
+			*flagsp = 0;
+			return (0);
+		}
+		return (fail(error));
+	}
+	band = mp->b_band;
+	*flagsp = hipri ? MSG_HIPRI : MSG_BAND;
+	if (bandp != NULL)
+		*bandp = band;
+	if (copy_part(&mp, ctl, true))
+		more |= MORECTL;
+	if (copy_part(&mp, data, false))
+		more |= MOREDATA;
+	if (mp != NULL) {
+		mp->b_band = band;
+		(void) putbq(rq, mp);
+	}
+	efd_update(sd);
+	UNLOCK(sd->sd_lock, plstr);
+	return (more);
+}
+
+/* ustreams_getmsg - getpmsg with RS_HIPRI (or 0) for flags. */
+int
+ustreams_getmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
+    int *flagsp)
+{
+	int flags, error;
+
+	if (flagsp == NULL || (*flagsp != 0 && *flagsp != RS_HIPRI))
+		return (fail(EINVAL));
+	flags = *flagsp == RS_HIPRI ? MSG_HIPRI : MSG_ANY;
+	error = ustreams_getpmsg(sdi, ctl, data, NULL, &flags);
+	if (error >= 0)
+		*flagsp = flags == MSG_HIPRI ? RS_HIPRI : 0;
+	return (error);
+}
+
+/*
+ * ustreams_putpmsg - send a message: ctl (if len >= 0) as an M_PROTO
+ * block (M_PCPROTO with MSG_HIPRI), data as M_DATA, in band.  A
+ * high-priority message needs a control part and ignores flow control.
+ * Returns 0, or -1 with errno: EINVAL, ERANGE (data above the maximum
+ * packet size), EAGAIN, ENXIO, the write error, EBADF.
+ */
+int
+ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
+    int band, int flags)
+{
+	struct stdata *sd = sd_lookup(sdi);
+	bool hipri = flags == MSG_HIPRI;
+	bool nonblock;
+	int clen = ctl != NULL ? ctl->len : -1;
+	int dlen = data != NULL ? data->len : -1;
+	mblk_t *mp = NULL, *dp = NULL;
+	queue_t *wq;
+	int error = 0;
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	if ((flags != MSG_HIPRI && flags != MSG_BAND) || band < 0 ||
+	    band > 255 || (hipri && (clen < 0 || band != 0)) ||
+	    (clen < 0 && dlen < 0))
+		return (fail(EINVAL));
+	ust_may_sleep("ustreams_putpmsg");
+	wq = &sd->sd_head->qp_q[1];
+	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
+	(void) LOCK(sd->sd_lock, plstr);
+	if (hipri) {
+		if ((error = take_error(sd, false)) == 0 &&
+		    (sd->sd_flag & STRHUP))
+			error = ENXIO;
+	} else {
+		error = write_wait(sd, (unsigned char)band, nonblock);
+	}
+	if (error == 0 && clen >= 0) {
+		if ((mp = alloc_wait(sd, (size_t)clen, BPRI_MED, nonblock,
+		    &error)) != NULL) {
+			mp->b_datap->db_type = hipri ? M_PCPROTO : M_PROTO;
+			memcpy(mp->b_wptr, ctl->buf, (size_t)clen);
+			mp->b_wptr += clen;
+		}
+	}
+	if (error == 0 && dlen >= 0) {
+		if ((dp = alloc_wait(sd, (size_t)dlen + sd->sd_wroff, BPRI_LO,
+		    nonblock, &error)) != NULL) {
+			dp->b_rptr += sd->sd_wroff;
+			dp->b_wptr = dp->b_rptr;
+			memcpy(dp->b_wptr, data->buf, (size_t)dlen);
+			dp->b_wptr += dlen;
+		}
+	}
+	UNLOCK(sd->sd_lock, plstr);
+	if (error != 0) {
+		freemsg(mp);
+		freemsg(dp);
+		return (fail(error));
+	}
+	if (mp == NULL) {
+		mp = dp;
+	} else {
+		mp->b_cont = dp;
+	}
+	mp->b_band = (unsigned char)band;
+	putnext(wq, mp);
+	return (0);
+}
+
+/* ustreams_putmsg - putpmsg with RS_HIPRI (or 0) for flags, band 0. */
+int
+ustreams_putmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
+    int flags)
+{
+	if (flags != 0 && flags != RS_HIPRI)
+		return (fail(EINVAL));
+	return (ustreams_putpmsg(sdi, ctl, data, 0,
+	    flags == RS_HIPRI ? MSG_HIPRI : MSG_BAND));
+}
+
+/* I_STR: send M_IOCTL down and wait for its reply. */
+static int
+ioc_str(struct stdata *sd, struct strioctl *sio)
+{
+	struct iocblk *ioc;
+	mblk_t *mp, *reply;
+	long ticks;
+	int error = 0, rval;
+
+	if (sio == NULL || sio->ic_len < 0)
+		return (fail(EINVAL));
+	(void) LOCK(sd->sd_lock, plstr);
+	while (sd->sd_flag & STRIOCWAIT)
+		sd_sleep(sd, 0);
+	sd->sd_flag |= STRIOCWAIT;
+	sd->sd_iocreply = NULL;
+	mp = alloc_wait(sd, sizeof (*ioc), BPRI_HI, false, &error);
+	if (mp != NULL && sio->ic_len > 0 &&
+	    (mp->b_cont = alloc_wait(sd, (size_t)sio->ic_len, BPRI_MED,
+	    false, &error)) == NULL) {
+		freemsg(mp);
+		mp = NULL;
+	}
+	if (mp == NULL) {
+		sd->sd_flag &= ~STRIOCWAIT;
+		UNLOCK(sd->sd_lock, plstr);
+		return (fail(error));
+	}
+	mp->b_datap->db_type = M_IOCTL;
+	ioc = (struct iocblk *)(void *)mp->b_wptr;
+	memset(ioc, 0, sizeof (*ioc));
+	ioc->ioc_cmd = sio->ic_cmd;
+	ioc->ioc_id = ++sd->sd_iocid;
+	ioc->ioc_count = (size_t)sio->ic_len;
+	mp->b_wptr += sizeof (*ioc);
+	if (sio->ic_len > 0) {
+		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
+		mp->b_cont->b_wptr += sio->ic_len;
+	}
+	UNLOCK(sd->sd_lock, plstr);
+	putnext(&sd->sd_head->qp_q[1], mp);
+
+	(void) LOCK(sd->sd_lock, plstr);
+	ticks = sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
+	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ;
+	{
+		clock_t start, now;
+
+		(void) drv_getparm(LBOLT, &start);
+		while ((reply = sd->sd_iocreply) == NULL) {
+			if (sd->sd_flag & STRHUP) {
+				error = ENXIO;
+				break;
+			}
+			(void) drv_getparm(LBOLT, &now);
+			if (ticks > 0 && now - start >= ticks) {
+				error = ETIME;
+				break;
+			}
+			sd_sleep(sd, ticks > 0 ? ticks - (now - start) : 0);
+		}
+	}
+	sd->sd_iocreply = NULL;
+	sd->sd_flag &= ~STRIOCWAIT;
+	sthead_wake(sd);
+	UNLOCK(sd->sd_lock, plstr);
+	if (reply == NULL)
+		return (fail(error));
+	ioc = (struct iocblk *)(void *)reply->b_rptr;
+	if (reply->b_datap->db_type == M_IOCNAK) {
+		error = ioc->ioc_error != 0 ? ioc->ioc_error : EINVAL;
+		freemsg(reply);
+		return (fail(error));
+	}
+	rval = ioc->ioc_rval;
+	if (sio->ic_dp != NULL) {
+		int len = 0;
+
+		for (mblk_t *bp = reply->b_cont; bp != NULL &&
+		    len < (int)ioc->ioc_count; bp = bp->b_cont) {
+			int n = (int)MBLKL(bp);
+
+			if (n > (int)ioc->ioc_count - len)
+				n = (int)ioc->ioc_count - len;
+			memcpy(sio->ic_dp + len, bp->b_rptr, (size_t)n);
+			len += n;
+		}
+		sio->ic_len = len;
+	}
+	freemsg(reply);
+	return (rval);
+}
+
+/* I_FLUSH, I_FLUSHBAND: flush the head, and send M_FLUSH down. */
+static int
+ioc_flush(struct stdata *sd, int flag, int band, bool banded)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	mblk_t *mp;
+
+	if ((flag & ~FLUSHRW) != 0 || (flag & FLUSHRW) == 0)
+		return (fail(EINVAL));
+	if ((mp = allocb(2, BPRI_HI)) == NULL)
+		return (fail(EAGAIN));
+	mp->b_datap->db_type = M_FLUSH;
+	*mp->b_wptr++ = (unsigned char)(flag | (banded ? FLUSHBAND : 0));
+	*mp->b_wptr++ = (unsigned char)band;
+	if (flag & FLUSHR) {
+		if (banded)
+			flushband(rq, (unsigned char)band, FLUSHALL);
+		else
+			flushq(rq, FLUSHALL);
+		(void) LOCK(sd->sd_lock, plstr);
+		efd_update(sd);
+		UNLOCK(sd->sd_lock, plstr);
+	}
+	putnext(&sd->sd_head->qp_q[1], mp);
+	return (0);
+}
+
+/*
+ * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
+ * I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_SRDOPT, I_GRDOPT, I_SWROPT,
+ * I_GWROPT, I_SERROPT, I_GERROPT, I_STR (see <sys/stropts.h> and the
+ * man page for each one's argument and result).  -1 with errno on
+ * failure.  Base context; may block.
+ */
+int
+ustreams_ioctl(int sdi, int cmd, ...)
+{
+	struct stdata *sd = sd_lookup(sdi);
+	queue_t *rq;
+	va_list ap;
+	void *argp;
+	intptr_t arg;
+	int error = 0, rval = 0;
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	ust_may_sleep("ustreams_ioctl");
+	va_start(ap, cmd);
+	argp = va_arg(ap, void *);
+	va_end(ap);
+	arg = (intptr_t)argp;
+	rq = &sd->sd_head->qp_q[0];
+
+	switch (cmd) {
+	case I_PUSH: {
+		struct modsw *sw;
+
+		if (argp == NULL)
+			return (fail(EINVAL));
+		if ((sw = modsw_find((const char *)argp, false)) == NULL)
+			return (fail(EINVAL));
+		pthread_mutex_lock(&sd->sd_plumb);
+		if ((error = stream_push(sd, sw)) != 0)
+			modsw_rele(sw);
+		pthread_mutex_unlock(&sd->sd_plumb);
+		return (error != 0 ? fail(error) : 0);
+	}
+	case I_POP:
+		pthread_mutex_lock(&sd->sd_plumb);
+		error = stream_pop(sd);
+		pthread_mutex_unlock(&sd->sd_plumb);
+		return (error != 0 ? fail(error) : 0);
+	case I_LOOK:
+	case I_FIND: {
+		queue_t *q;
+		bool found = false;
+
+		if (argp == NULL)
+			return (fail(EINVAL));
+		pthread_mutex_lock(&sd->sd_plumb);
+		q = q_next_load(&sd->sd_head->qp_q[1]);
+		if (cmd == I_LOOK) {
+			if (QPAIR(q) == sd->sd_drv) {
+				error = EINVAL;
+			} else {
+				(void) strncpy((char *)argp,
+				    QPAIR(q)->qp_sw->ms_name, FMNAMESZ + 1);
+			}
+		} else if (!modsw_exists((const char *)argp, false)) {
+			error = EINVAL;
+		} else {
+			for (; q != NULL && QPAIR(q) != sd->sd_drv;
+			    q = q_next_load(q)) {
+				if (strcmp(QPAIR(q)->qp_sw->ms_name,
+				    (const char *)argp) == 0)
+					found = true;
+			}
+		}
+		pthread_mutex_unlock(&sd->sd_plumb);
+		if (error != 0)
+			return (fail(error));
+		return (cmd == I_FIND ? (found ? 1 : 0) : 0);
+	}
+	case I_FLUSH:
+		return (ioc_flush(sd, (int)arg, 0, false));
+	case I_FLUSHBAND: {
+		struct bandinfo *bi = argp;
+
+		if (bi == NULL)
+			return (fail(EINVAL));
+		return (ioc_flush(sd, bi->bi_flag, bi->bi_pri, true));
+	}
+	case I_CANPUT:
+		if (arg < 0 || arg > 255)
+			return (fail(EINVAL));
+		return (bcanputnext(&sd->sd_head->qp_q[1],
+		    (unsigned char)arg));
+	case I_NREAD: {
+		int n = 0;
+		size_t bytes = 0;
+
+		if (argp == NULL)
+			return (fail(EINVAL));
+		pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+		for (mblk_t *mp = rq->q_first; mp != NULL; mp = mp->b_next) {
+			if (n == 0)
+				bytes = msgdsize(mp);
+			n++;
+		}
+		pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+		*(int *)argp = (int)bytes;
+		return (n);
+	}
+	case I_SRDOPT:
+		if ((arg & ~(RMODEMASK | RPROTMASK)) != 0 ||
+		    (arg & RMODEMASK) == RMODEMASK)
+			return (fail(EINVAL));
+		(void) LOCK(sd->sd_lock, plstr);
+		sd->sd_rdopt = (int)arg;
+		if ((arg & RPROTMASK) == 0)
+			sd->sd_rdopt |= RPROTNORM;
+		UNLOCK(sd->sd_lock, plstr);
+		return (0);
+	case I_GRDOPT:
+	case I_GWROPT:
+	case I_GERROPT:
+		if (argp == NULL)
+			return (fail(EINVAL));
+		(void) LOCK(sd->sd_lock, plstr);
+		*(int *)argp = cmd == I_GRDOPT ? sd->sd_rdopt :
+		    cmd == I_GWROPT ? sd->sd_wropt :
+		    (sd->sd_erropt != 0 ? sd->sd_erropt :
+		    RERRNORM | WERRNORM);
+		UNLOCK(sd->sd_lock, plstr);
+		return (0);
+	case I_SWROPT:
+		if ((arg & ~(SNDZERO | SNDPIPE)) != 0)
+			return (fail(EINVAL));
+		(void) LOCK(sd->sd_lock, plstr);
+		sd->sd_wropt = (int)arg;
+		UNLOCK(sd->sd_lock, plstr);
+		return (0);
+	case I_SERROPT:
+		if ((arg & ~(RERRNORM | RERRNONPERSIST | WERRNORM |
+		    WERRNONPERSIST)) != 0)
+			return (fail(EINVAL));
+		(void) LOCK(sd->sd_lock, plstr);
+		sd->sd_erropt = (int)arg & (RERRNONPERSIST | WERRNONPERSIST);
+		UNLOCK(sd->sd_lock, plstr);
+		return (0);
+	case I_STR:
+		rval = ioc_str(sd, argp);
+		return (rval);
+	default:
+		return (fail(EINVAL));
+	}
+}
+
+/* The events that hold now on one stream. */
+static short
+poll_events(struct stdata *sd, short events)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	short rev = 0;
+	mblk_t *mp;
+
+	(void) LOCK(sd->sd_lock, plstr);
+	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+	if ((mp = rq->q_first) != NULL) {
+		if (mp->b_datap->db_type >= QPCTL)
+			rev |= POLLPRI;
+		else if (mp->b_band > 0)
+			rev |= POLLRDBAND;
+		else
+			rev |= POLLIN | POLLRDNORM;
+	}
+	pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+	if (sd->sd_rerror != 0 || sd->sd_werror != 0)
+		rev |= POLLERR;
+	if (sd->sd_flag & STRHUP)
+		rev |= POLLHUP;
+	UNLOCK(sd->sd_lock, plstr);
+	if ((events & (POLLOUT | POLLWRNORM)) && !(rev & POLLHUP) &&
+	    canputnext(&sd->sd_head->qp_q[1]))
+		rev |= events & (POLLOUT | POLLWRNORM);
+	return (rev & (events | POLLERR | POLLHUP));
+}
+
+/*
+ * ustreams_poll - poll(2) on stream descriptors: POLLIN/POLLRDNORM (an
+ * ordinary message), POLLRDBAND, POLLPRI (a high-priority message),
+ * POLLOUT/POLLWRNORM (flow control lets a write through), POLLERR,
+ * POLLHUP, POLLNVAL (not a stream).  timeout_ms: -1 waits forever, 0 does
+ * not wait.  Returns the number of descriptors with events.  Base context;
+ * may block.
+ */
+int
+ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	clock_t start, now;
+	long ticks = timeout_ms < 0 ? 0 :
+	    (long)drv_usectohz((clock_t)timeout_ms * 1000);
+
+	if (fds == NULL && nfds > 0)
+		return (fail(EFAULT));
+	(void) drv_getparm(LBOLT, &start);
+	for (;;) {
+		uint64_t gen = atomic_load(&poll_sv.sv_gen);
+		int ready = 0;
+
+		for (nfds_t i = 0; i < nfds; i++) {
+			struct stdata *sd = sd_lookup(fds[i].fd);
+
+			fds[i].revents = sd == NULL ? POLLNVAL :
+			    poll_events(sd, fds[i].events);
+			if (fds[i].revents != 0)
+				ready++;
+		}
+		if (ready > 0 || timeout_ms == 0)
+			return (ready);
+		(void) drv_getparm(LBOLT, &now);
+		if (timeout_ms > 0 && now - start >= ticks)
+			return (0);
+		ust_may_sleep("ustreams_poll");
+		(void) LOCK(&poll_lock, plstr);
+		if (atomic_load(&poll_sv.sv_gen) == gen) {
+			toid_t id = timeout_ms > 0 ?
+			    timeout(stcalls_poll_timeout, NULL,
+			    ticks - (now - start)) : 0;
+
+			SV_WAIT(&poll_sv, primed, &poll_lock);
+			if (id != 0)
+				untimeout(id);
+		} else {
+			UNLOCK(&poll_lock, plstr);
+		}
+	}
+}
+
+/*
+ * ustreams_pollfd - a file descriptor that is readable while the stream
+ * has something for a reader (a message, an error, a hang-up), for an
+ * application's own poll or epoll loop.  The descriptor belongs to the
+ * stream: do not read or close it.  -1 with EBADF.
+ */
+int
+ustreams_pollfd(int sdi)
+{
+	struct stdata *sd = sd_lookup(sdi);
+
+	if (sd == NULL)
+		return (fail(EBADF));
+	return (sd->sd_efd);
+}
+
+/* Streams still open at shutdown are closed, and said so. */
+static int
+stcalls_init(const struct ustreams_config *cfg)
+{
+	(void) cfg;
+	return (0);
+}
+
+static void
+stcalls_fini(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
+		if (sd_lookup(i) != NULL) {
+			(void) ustreams_close(i);
+			n++;
+		}
+	}
+	if (n > 0)
+		cmn_err(CE_WARN, "ustreams_shutdown: %d stream(s) still open, "
+		    "closed", n);
+}
+
+USTREAMS_SYSINIT(stcalls, SI_ORDER_STREAMS, stcalls_init, stcalls_fini);

@@ -1,0 +1,227 @@
+/*
+ * The stream head's queue procedures: what it does with the messages
+ * that reach the top of a stream, and with flow control from below.
+ *
+ * Read side (strrput), by message type:
+ *   M_DATA, M_PROTO, M_PCPROTO  queued for the application (high priority
+ *       first), and readers and pollers woken.  The head's read queue has
+ *       water marks (STRHIGH/STRLOW, or M_SETOPTS's); below it, canputnext
+ *       sees it full and the stream backs up.
+ *   M_ERROR    one byte sets the read and the write error; two bytes set
+ *       them separately, NOERROR leaving a side as it is and 0 clearing
+ *       it.  Errors persist until cleared, unless I_SERROPT made them
+ *       non-persistent (reported once).  The head flushes the sides that
+ *       got an error, and sends M_FLUSH for them downstream.
+ *   M_HANGUP   reads return 0 once the queue is drained; writes fail with
+ *       ENXIO; poll reports POLLHUP.  M_UNHANGUP undoes it.
+ *   M_FLUSH    FLUSHR flushes the head's read queue (FLUSHBAND: one
+ *       band); FLUSHW turns the message around, down the write side.
+ *   M_SETOPTS  read option, write offset, packet sizes, water marks,
+ *       error option.
+ *   M_IOCACK, M_IOCNAK  the reply to the ioctl waiting in I_STR.
+ *   anything else is freed.
+ *
+ * Write side: messages from the application are passed down with
+ * putnext from the head's write queue; its service procedure runs when
+ * the stream below is back-enabled and wakes writers blocked by flow
+ * control.
+ */
+#include <sys/stream.h>
+#include <sys/strsun.h>
+#include <sys/stropts.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+
+#include <stdint.h>
+#include <unistd.h>
+
+#include "sthead.h"
+
+#define	STRHIGH		5120
+#define	STRLOW		1024
+
+static void
+apply_error(int *errp, unsigned char v)
+{
+	if (v == NOERROR)
+		return;
+	*errp = v;
+}
+
+/* Everyone waiting on the stream, and the application's eventfd. */
+void
+sthead_wake(struct stdata *sd)
+{
+	extern void stcalls_poll_wake(void);
+
+	SV_BROADCAST(sd->sd_sv, 0);
+	if (sd->sd_efd >= 0 && !sd->sd_efd_set) {
+		uint64_t one = 1;
+
+		sd->sd_efd_set = write(sd->sd_efd, &one, sizeof (one)) ==
+		    sizeof (one);
+	}
+	stcalls_poll_wake();
+}
+
+static void
+strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
+{
+	int flush = 0;
+
+	(void) LOCK(sd->sd_lock, plstr);
+	if (MBLKL(mp) >= 2) {
+		apply_error(&sd->sd_rerror, mp->b_rptr[0]);
+		apply_error(&sd->sd_werror, mp->b_rptr[1]);
+		flush = (mp->b_rptr[0] != NOERROR && mp->b_rptr[0] != 0 ?
+		    FLUSHR : 0) | (mp->b_rptr[1] != NOERROR &&
+		    mp->b_rptr[1] != 0 ? FLUSHW : 0);
+	} else if (MBLKL(mp) == 1) {
+		apply_error(&sd->sd_rerror, mp->b_rptr[0]);
+		apply_error(&sd->sd_werror, mp->b_rptr[0]);
+		if (mp->b_rptr[0] != NOERROR && mp->b_rptr[0] != 0)
+			flush = FLUSHRW;
+	}
+	sthead_wake(sd);
+	UNLOCK(sd->sd_lock, plstr);
+	freemsg(mp);
+	if (flush & FLUSHR)
+		flushq(q, FLUSHALL);
+	if (flush != 0)
+		(void) putnextctl1(WR(q), M_FLUSH, flush);
+}
+
+static void
+strrput_setopts(struct stdata *sd, queue_t *q, mblk_t *mp)
+{
+	struct stroptions *so = (struct stroptions *)(void *)mp->b_rptr;
+
+	if (MBLKL(mp) < (ssize_t)sizeof (*so)) {
+		freemsg(mp);
+		return;
+	}
+	(void) LOCK(sd->sd_lock, plstr);
+	if (so->so_flags & SO_READOPT)
+		sd->sd_rdopt = so->so_readopt;
+	if (so->so_flags & SO_WROFF)
+		sd->sd_wroff = so->so_wroff;
+	if (so->so_flags & SO_ERROPT)
+		sd->sd_erropt = so->so_erropt;
+	UNLOCK(sd->sd_lock, plstr);
+	if (so->so_flags & SO_MINPSZ)
+		(void) strqset(q, QMINPSZ, 0, so->so_minpsz);
+	if (so->so_flags & SO_MAXPSZ)
+		(void) strqset(q, QMAXPSZ, 0, so->so_maxpsz);
+	if (so->so_flags & SO_HIWAT)
+		(void) strqset(q, QHIWAT, (so->so_flags & SO_BAND) ?
+		    so->so_band : 0, (intptr_t)so->so_hiwat);
+	if (so->so_flags & SO_LOWAT)
+		(void) strqset(q, QLOWAT, (so->so_flags & SO_BAND) ?
+		    so->so_band : 0, (intptr_t)so->so_lowat);
+	freemsg(mp);
+}
+
+static int
+strrput(queue_t *q, mblk_t *mp)
+{
+	struct stdata *sd = QPAIR(q)->qp_sd;
+
+	switch (mp->b_datap->db_type) {
+	case M_DATA:
+	case M_PROTO:
+	case M_PCPROTO:
+		(void) LOCK(sd->sd_lock, plstr);
+		if (!putq(q, mp))
+			freemsg(mp);
+		sthead_wake(sd);
+		UNLOCK(sd->sd_lock, plstr);
+		break;
+	case M_ERROR:
+		strrput_error(sd, q, mp);
+		break;
+	case M_HANGUP:
+	case M_UNHANGUP:
+		(void) LOCK(sd->sd_lock, plstr);
+		if (mp->b_datap->db_type == M_HANGUP)
+			sd->sd_flag |= STRHUP;
+		else
+			sd->sd_flag &= ~STRHUP;
+		sthead_wake(sd);
+		UNLOCK(sd->sd_lock, plstr);
+		freemsg(mp);
+		break;
+	case M_FLUSH:
+		if (*mp->b_rptr & FLUSHR) {
+			if ((*mp->b_rptr & FLUSHBAND) && MBLKL(mp) >= 2)
+				flushband(q, mp->b_rptr[1], FLUSHALL);
+			else
+				flushq(q, FLUSHALL);
+		}
+		if (*mp->b_rptr & FLUSHW) {
+			*mp->b_rptr &= ~FLUSHR;
+			qreply(q, mp);
+		} else {
+			freemsg(mp);
+		}
+		break;
+	case M_SETOPTS:
+		strrput_setopts(sd, q, mp);
+		break;
+	case M_IOCACK:
+	case M_IOCNAK: {
+		struct iocblk *ioc = (struct iocblk *)(void *)mp->b_rptr;
+
+		(void) LOCK(sd->sd_lock, plstr);
+		if ((sd->sd_flag & STRIOCWAIT) && sd->sd_iocreply == NULL &&
+		    MBLKL(mp) >= (ssize_t)sizeof (*ioc) &&
+		    ioc->ioc_id == sd->sd_iocid) {
+			sd->sd_iocreply = mp;
+			mp = NULL;
+			sthead_wake(sd);
+		}
+		UNLOCK(sd->sd_lock, plstr);
+		freemsg(mp);
+		break;
+	}
+	default:
+		freemsg(mp);
+		break;
+	}
+	return (0);
+}
+
+/* The head's write queue: messages from the application pass down. */
+static int
+strwput(queue_t *q, mblk_t *mp)
+{
+	putnext(q, mp);
+	return (0);
+}
+
+/* Back-enabled: the stream below has room again; wake the writers. */
+static int
+strwsrv(queue_t *q)
+{
+	struct stdata *sd = QPAIR(q)->qp_sd;
+
+	(void) LOCK(sd->sd_lock, plstr);
+	sthead_wake(sd);
+	UNLOCK(sd->sd_lock, plstr);
+	return (0);
+}
+
+static struct module_info sthead_minfo = {
+	0, "strhead", 0, INFPSZ, STRHIGH, STRLOW
+};
+
+static struct qinit sthead_rinit = {
+	strrput, NULL, NULL, NULL, NULL, &sthead_minfo, NULL
+};
+
+static struct qinit sthead_winit = {
+	strwput, strwsrv, NULL, NULL, NULL, &sthead_minfo, NULL
+};
+
+struct streamtab sthead_info = {
+	&sthead_rinit, &sthead_winit, NULL, NULL
+};

@@ -1,0 +1,63 @@
+/*
+ * The stream head (private to streams/).
+ *
+ * A stream is a stream head queue pair at the top, modules pushed below
+ * it, and a driver queue pair at the bottom.  struct stdata is the head's
+ * state: what applications wait for, the errors and options that
+ * M_ERROR, M_HANGUP and M_SETOPTS set, and the ioctl in progress.
+ *
+ * Locking: sd_lock (a basic lock, so that sleeping on sd_sv works under
+ * both executives) protects every sd_ field but sd_plumb's; it is taken
+ * before a queue's qu_lock, never after.  sd_plumb serialises push, pop
+ * and close, which may sleep (grace periods, waiting for service
+ * procedures).
+ */
+#ifndef _STREAMS_STHEAD_H
+#define	_STREAMS_STHEAD_H
+
+#include <sys/stream.h>
+#include <sys/stropts.h>
+#include <sys/ksynch.h>
+
+#include "stream_impl.h"
+
+#define	USTREAMS_NSTREAMS	256
+
+/* sd_flag */
+#define	STRHUP		0x0001	/* M_HANGUP received */
+#define	STRIOCWAIT	0x0002	/* an I_STR is waiting for its reply */
+#define	STRCLOSING	0x0004
+
+struct stdata {
+	int		sd_index;	/* the stream descriptor; set once */
+	struct qpair	*sd_head;	/* head pair; set once */
+	struct qpair	*sd_drv;	/* driver pair; set once */
+	lock_t		*sd_lock;
+	sv_t		*sd_sv;		/* state changed: data, room, reply */
+	pthread_mutex_t	sd_plumb;	/* push, pop, close */
+	uint_t		sd_flag;
+	int		sd_oflag;	/* O_NONBLOCK, ... */
+	int		sd_rerror;	/* read-side error, 0: none */
+	int		sd_werror;	/* write-side error */
+	int		sd_erropt;	/* RERRNONPERSIST | WERRNONPERSIST */
+	int		sd_rdopt;	/* RNORM | RPROTNORM ... */
+	int		sd_wropt;	/* SNDZERO ... */
+	ushort_t	sd_wroff;	/* headroom in written blocks */
+	uint_t		sd_iocid;	/* last ioctl id */
+	mblk_t		*sd_iocreply;	/* the reply to the waiting ioctl */
+	int		sd_pushcnt;
+	dev_t		sd_dev;
+	int		sd_efd;		/* eventfd for the application's poll */
+	bool		sd_efd_set;
+};
+
+extern struct stdata *sd_lookup(int sd);
+extern void sthead_wake(struct stdata *sd);
+extern struct streamtab sthead_info;
+
+/* stream.c */
+extern int stream_push(struct stdata *sd, struct modsw *sw);
+extern int stream_pop(struct stdata *sd);
+extern void stream_unplumb(struct stdata *sd);
+
+#endif	/* _STREAMS_STHEAD_H */

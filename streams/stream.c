@@ -1,0 +1,184 @@
+/*
+ * Queue pairs and the plumbing of a stream: allocating and freeing a
+ * module or driver instance, push and pop.
+ *
+ * Push opens the new module with its own q_next pointers already set
+ * (so that its open routine may putnext or qreply), then links it in
+ * with two release stores: the head's write queue and the read queue below
+ * now point at it.  Pop unlinks the module the same way, waits for a grace
+ * period (no putnext still calls into it), turns its procedures off
+ * (waiting for a running service procedure), closes it, and passes on any
+ * messages left on its queues, so that popping a module from a stream
+ * with traffic loses nothing.  Both run under the stream's sd_plumb lock;
+ * the put path takes no lock of the stream's.
+ */
+#include <sys/stream.h>
+#include <sys/cmn_err.h>
+#include <sys/debug.h>
+#include <sys/kmem.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "sthead.h"
+
+extern void sched_init_queue(queue_t *q);
+extern void queue_free_bands(queue_t *q);
+
+static void
+queue_init(struct qpair *qp, int side, struct qinit *qi)
+{
+	queue_t *q = &qp->qp_q[side];
+	struct module_info *mi = qi->qi_minfo;
+
+	q->q_qinfo = qi;
+	q->q_flag = QUSE | QWANTR | (side == 0 ? QREADR : 0);
+	q->q_minpsz = mi->mi_minpsz;
+	q->q_maxpsz = mi->mi_maxpsz;
+	q->q_hiwat = mi->mi_hiwat;
+	q->q_lowat = mi->mi_lowat;
+	q->q_upriv = &qp->qp_u[side];
+	qp->qp_u[side].qu_pair = qp;
+	pthread_mutex_init(&qp->qp_u[side].qu_lock, NULL);
+	sched_init_queue(q);
+}
+
+/*
+ * A queue pair for an instance of sw (NULL: the stream head) on stream
+ * sd.  NULL when memory is short.
+ */
+struct qpair *
+qpair_alloc(struct modsw *sw, struct stdata *sd)
+{
+	struct streamtab *tab = sw != NULL ? sw->ms_tab : &sthead_info;
+	struct qpair *qp = kmem_zalloc(sizeof (*qp), KM_NOSLEEP);
+
+	if (qp == NULL)
+		return (NULL);
+	queue_init(qp, 0, tab->st_rdinit);
+	queue_init(qp, 1, tab->st_wrinit);
+	pthread_mutex_init(&qp->qp_perim.pm_lock, NULL);
+	qp->qp_sw = sw;
+	qp->qp_sd = sd;
+	qp->qp_mtsafe = sw != NULL && (sw->ms_flags & USTREAMS_MTSAFE);
+	return (qp);
+}
+
+void
+qpair_free(struct qpair *qp)
+{
+	for (int i = 0; i < 2; i++) {
+		queue_t *q = &qp->qp_q[i];
+
+		flushq(q, FLUSHALL);
+		queue_free_bands(q);
+		pthread_mutex_destroy(&qp->qp_u[i].qu_lock);
+	}
+	pthread_mutex_destroy(&qp->qp_perim.pm_lock);
+	kmem_free(qp, sizeof (*qp));
+}
+
+static cred_t stream_cred;
+
+/*
+ * Push module sw below the stream head.  0 or an errno (ENOMEM, ENXIO
+ * from a module open that failed, or the open's own error).  sd_plumb
+ * held.
+ */
+int
+stream_push(struct stdata *sd, struct modsw *sw)
+{
+	struct qpair *head = sd->sd_head, *qp;
+	queue_t *below_w = q_next_load(&head->qp_q[1]);
+	queue_t *below_r = OTHERQ(below_w);
+	dev_t dev = sd->sd_dev;
+	int error;
+
+	if ((qp = qpair_alloc(sw, sd)) == NULL)
+		return (ENOMEM);
+	qp->qp_dev = dev;
+	q_next_store(&qp->qp_q[1], below_w);
+	q_next_store(&qp->qp_q[0], &head->qp_q[0]);
+	error = qp->qp_q[0].q_qinfo->qi_qopen(&qp->qp_q[0], &dev, sd->sd_oflag,
+	    MODOPEN, &stream_cred);
+	if (error != 0) {
+		qpair_free(qp);
+		return (error);
+	}
+	qprocson(&qp->qp_q[0]);
+	q_next_store(below_r, &qp->qp_q[0]);
+	q_next_store(&head->qp_q[1], &qp->qp_q[1]);
+	sd->sd_pushcnt++;
+	return (0);
+}
+
+/* Pass on what is left on a closing instance's queues. */
+static void
+pass_on(queue_t *q)
+{
+	mblk_t *mp;
+
+	while ((mp = getq(q)) != NULL)
+		putnext(q, mp);
+}
+
+/*
+ * Close one instance: procedures off, close routine, leftovers passed on,
+ * memory freed.  The instance is already unlinked and a grace period has
+ * passed.
+ */
+static void
+qpair_close(struct stdata *sd, struct qpair *qp, bool pass)
+{
+	qprocsoff(&qp->qp_q[0]);
+	if (qp->qp_q[0].q_qinfo->qi_qclose != NULL)
+		(void) qp->qp_q[0].q_qinfo->qi_qclose(&qp->qp_q[0],
+		    sd->sd_oflag, &stream_cred);
+	if (pass) {
+		pass_on(&qp->qp_q[1]);
+		pass_on(&qp->qp_q[0]);
+	}
+	if (qp->qp_sw != NULL)
+		modsw_rele(qp->qp_sw);
+	qpair_free(qp);
+}
+
+/*
+ * Pop the module just below the stream head.  0, or EINVAL when no module
+ * is pushed.  sd_plumb held.
+ */
+int
+stream_pop(struct stdata *sd)
+{
+	struct qpair *head = sd->sd_head;
+	queue_t *mw = q_next_load(&head->qp_q[1]);
+	struct qpair *qp = QPAIR(mw);
+	queue_t *below_w;
+
+	if (qp == sd->sd_drv || sd->sd_pushcnt == 0)
+		return (EINVAL);
+	below_w = q_next_load(mw);
+	q_next_store(&head->qp_q[1], below_w);
+	q_next_store(OTHERQ(below_w), &head->qp_q[0]);
+	str_synchronize_rcu();
+	qpair_close(sd, qp, true);
+	sd->sd_pushcnt--;
+	return (0);
+}
+
+/*
+ * Take a stream apart at close: pop every module, then close the driver.
+ * sd_plumb held.
+ */
+void
+stream_unplumb(struct stdata *sd)
+{
+	while (stream_pop(sd) == 0)
+		;
+	/* Nothing should reach the driver from above now. */
+	q_next_store(&sd->sd_head->qp_q[1], NULL);
+	q_next_store(&sd->sd_drv->qp_q[0], NULL);
+	str_synchronize_rcu();
+	qpair_close(sd, sd->sd_drv, false);
+	qprocsoff(&sd->sd_head->qp_q[0]);
+}

@@ -1,0 +1,104 @@
+/*
+ * Streams, queue pairs and perimeters (private to streams/).
+ *
+ * Every module or driver instance is a queue pair, allocated by the
+ * framework as one struct qpair: the read queue, then the write queue (so
+ * WR(q) == RD(q) + 1, as SVR4 requires), then what the framework keeps
+ * for each queue and for the pair.  q_upriv points at the queue's struct
+ * qpriv; QPAIR(q) gets the pair from either queue.
+ *
+ * The perimeter.  Unless a module declares itself fully MT-safe
+ * (USTREAMS_MTSAFE), its put and service procedures, on both queues of an
+ * instance, run one at a time.  A thread that finds the perimeter busy
+ * does not wait (it may hold other perimeters, in the other direction):
+ * it leaves the message on the perimeter's deferred list, or marks the
+ * service procedure pending, and the thread inside runs them, in order,
+ * before it leaves.  This is the SVR4 MP "queue pair" model with an
+ * illumos-style syncq; it never deadlocks and never reorders puts to one
+ * queue.
+ *
+ * Locking:
+ *  - qu_lock protects a queue's messages, counts, bands and q_flag.
+ *  - pm_lock protects the perimeter's state and its deferred list.
+ *  - q_next is written with release stores by push and pop (under the
+ *    stream's sd_plumb lock) and read with acquire loads inside an RCU
+ *    read-side section; memory is reclaimed after a grace period.
+ */
+#ifndef _STREAMS_STREAM_IMPL_H
+#define	_STREAMS_STREAM_IMPL_H
+
+#include <sys/stream.h>
+#include <sys/ksynch.h>
+#include <pthread.h>
+
+#include "../ddi/exec.h"
+
+struct stdata;
+struct modsw;
+
+struct qpriv {
+	pthread_mutex_t	qu_lock;	/* the queue's messages and flags */
+	struct ust_event qu_svc;	/* runs the service procedure */
+	struct qpair	*qu_pair;	/* set once */
+};
+
+struct perim {
+	pthread_mutex_t	pm_lock;
+	bool		pm_busy;	/* a thread is inside */
+	pthread_t	pm_owner;	/* which */
+	mblk_t		*pm_head;	/* deferred puts: b_next chain, */
+	mblk_t		*pm_tail;	/*   target queue in b_prev */
+	unsigned	pm_svc;		/* service pending: 1 read, 2 write */
+};
+
+struct qpair {
+	queue_t		qp_q[2];	/* read, write: adjacent */
+	struct qpriv	qp_u[2];
+	struct perim	qp_perim;
+	struct modsw	*qp_sw;		/* the module or driver */
+	struct stdata	*qp_sd;		/* the stream; set once */
+	bool		qp_mtsafe;	/* no perimeter */
+	bool		qp_closing;	/* qprocsoff done */
+	dev_t		qp_dev;
+};
+
+#define	QPAIR(q)	((struct qpair *)RD(q))
+#define	QPRIV(q)	((struct qpriv *)(q)->q_upriv)
+
+/* A registered module or driver (modsw.c). */
+struct modsw {
+	char		ms_name[32];
+	struct streamtab *ms_tab;
+	int		ms_flags;	/* USTREAMS_MTSAFE, ... */
+	bool		ms_driver;
+	major_t		ms_major;	/* drivers */
+	int		ms_refs;	/* open instances */
+};
+
+extern struct modsw *modsw_find(const char *name, bool driver);
+extern void modsw_rele(struct modsw *sw);
+extern bool modsw_exists(const char *name, bool driver);
+
+/* Queue pairs (stream.c). */
+extern struct qpair *qpair_alloc(struct modsw *sw, struct stdata *sd);
+extern void qpair_free(struct qpair *qp);
+
+/* The put/service machinery (put.c, sched.c). */
+extern void str_call_put(queue_t *q, mblk_t *mp);
+extern void str_rcu_read_lock(void);
+extern void str_rcu_read_unlock(void);
+extern void str_synchronize_rcu(void);
+
+static inline queue_t *
+q_next_load(queue_t *q)
+{
+	return (__atomic_load_n(&q->q_next, __ATOMIC_ACQUIRE));
+}
+
+static inline void
+q_next_store(queue_t *q, queue_t *next)
+{
+	__atomic_store_n(&q->q_next, next, __ATOMIC_RELEASE);
+}
+
+#endif	/* _STREAMS_STREAM_IMPL_H */
