@@ -41,9 +41,16 @@ kmem_alloc(size_t size, int flag)
 		cmn_err(CE_PANIC, "kmem_alloc: bad flag %d", flag);
 	if (flag == KM_SLEEP)
 		ust_may_sleep("kmem_alloc");
+	/*
+	 * The budget is charged the size class, not the request: a request
+	 * whose class is larger than the whole budget can never be had, and
+	 * KM_SLEEP would wait for it forever.
+	 */
 	if (size > ust_mem_size())
 		return (NULL);
 	usable = ust_mem_usable(size);
+	if (usable > ust_mem_size())
+		return (NULL);
 	p = ust_mem_get(usable);
 	if (p == NULL && flag == KM_SLEEP)
 		p = ust_mem_get_sleep(usable);

@@ -96,6 +96,7 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 {
 	struct tout *to;
 	uint64_t now, tick = 1000000000ull / HZ, when;
+	toid_t id;
 
 	(void) pl;
 	if (ust_exec == NULL || fn == NULL)
@@ -129,11 +130,16 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 	to_pending++;
 	pthread_mutex_unlock(&to_lock);
 
-	/* Due at the ticks-th tick boundary after now. */
+	/*
+	 * Due at the ticks-th tick boundary after now.  Take the id first:
+	 * once posted, the callout may fire and its record be freed (threads
+	 * executive) before ust_event_post_at returns.
+	 */
+	id = to->to_id;
 	now = ust_now();
 	when = (now / tick + (uint64_t)ticks) * tick;
 	(void) ust_event_post_at(&to->to_ev, when);
-	return (to->to_id);
+	return (id);
 }
 
 toid_t
