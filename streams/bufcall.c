@@ -31,9 +31,10 @@
  * Records come first from a reserve set aside at boot (framework overhead,
  * outside the budget: see ddi/mem.h), so that bufcall works when memory is
  * exhausted, which is when it is called; past the reserve they come from
- * kmem_alloc.  bufcall returns 0 only when neither
- * has a record, or when the request can never be met (larger than the
- * budget).
+ * kmem_alloc.  bufcall returns 0 when neither has a record, when func is
+ * NULL or no instance runs, and when the request can never be met: its
+ * footprint is more than its priority may ever hold (the LO or MED
+ * threshold, or the budget for HI).
  *
  * Identity: every id issued is, at any quiescent point, exactly one of
  * fired, cancelled or pending; the counters hold it.
@@ -260,7 +261,8 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 	uint_t p = pri_valid(pri);
 	bufcall_id_t id;
 
-	if (!bc_up || func == NULL || footprint > ust_mem_size()) {
+	/* More than pri may ever hold: it could never be called back. */
+	if (!bc_up || func == NULL || footprint > str_admit_limit(p)) {
 		if (bc_up) {
 			pthread_mutex_lock(&bc_lock);
 			bc_stat.bs_norecord++;
@@ -325,9 +327,9 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
  * bufcall - call func(arg) once, in service context, when an allocb of
  * size bytes at priority pri would be admitted.  Returns a non-zero id,
  * or 0 when the request cannot be recorded (func is then never called):
- * no record could be had, func is NULL, or size exceeds the STREAMS memory
- * budget.  An invalid pri is treated as BPRI_LO.  Base, service or
- * interrupt; does not block.
+ * no record could be had, func is NULL, or the allocation is more than pri
+ * may ever hold (its threshold of the budget).  An invalid pri is treated
+ * as BPRI_LO.  Any context; does not block.
  */
 bufcall_id_t
 bufcall(uint_t size, int pri, void (*func)(void *), void *arg)

@@ -22,10 +22,13 @@
  *    its home mblk while that mblk is in use but names another dblk (only
  *    pullupmsg re-points a block); so the object is given back exactly when
  *    db_ref drops to 0, and its home mblk is then always free.
- *  - b_ustate is MB_ALLOC from allocation to free, MB_FREE after; every
- *    entry point checks it, in every build, so a block freed twice is
- *    reported (with where it was freed first) instead of corrupting the
- *    caches.
+ *  - b_ustate is MB_UALLOC from allocation to free, MB_UFREE after;
+ *    freeb, freemsg and dupb check it, in every build, so a block freed
+ *    twice is reported (with where it was freed first) instead of
+ *    corrupting the caches -- as long as the block has not been handed out
+ *    again in between (the caches reuse the most recently freed block
+ *    first, so free, allocb, free of a stale pointer frees the new
+ *    owner's block: no allocator can tell that from a legitimate free).
  *  - db_ref <= DBLK_REFMAX.
  *
  * Free routines: desballoc's runs in the context of the freeb that drops
@@ -152,8 +155,7 @@ allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
  * least size bytes, b_rptr == b_wptr == db_base, db_ref 1.  Returns NULL
  * when the admission rule refuses pri (see admission.h), when the budget
  * is exhausted, or for a negative size or one larger than the budget.
- * Size 0 gives a valid empty block.  Base, service or interrupt; does not
- * block.
+ * Size 0 gives a valid empty block.  Any context; does not block.
  */
 mblk_t *
 allocb(int size, uint_t pri)
@@ -266,7 +268,7 @@ physreq_prep(physreq_t *preqp, int flag)
  * 2^phys_dmasize.  Buffers are always contiguous, so PREQ_PHYSCONTIG and
  * any phys_max_scgth are met.  NULL when preqp was not prepared by
  * physreq_prep, when size exceeds phys_boundary, or as for allocb.  Base
- * or interrupt; does not block.
+ * Any context; does not block.
  */
 mblk_t *
 allocb_physreq(int size, uint_t pri, physreq_t *preqp)
@@ -332,7 +334,7 @@ esballoc_common(unsigned char *base, int size, uint_t pri, frtn_t *frtnp,
  * When the last reference is freed, frtnp->free_func(frtnp->free_arg) is
  * called once, in service context, shortly after (through the executive).
  * NULL for a NULL base or frtnp, a negative size, or when pri is refused.
- * Base or interrupt; does not block.
+ * Any context; does not block.
  */
 mblk_t *
 esballoc(unsigned char *base, int size, uint_t pri, frtn_t *frtnp)

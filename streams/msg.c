@@ -309,8 +309,10 @@ msgpullup(mblk_t *mp, int len)
 
 /*
  * adjmsg - trim |len| bytes from the head (len > 0) or the tail (len < 0)
- * of mp's leading sequence.  Blocks emptied by the trim are removed, but
- * for the first block, which always stays.  Returns 1, or 0 (mp unchanged)
+ * of mp's leading sequence.  Empty blocks of the sequence within the
+ * trim's reach (for a tail trim, the whole sequence) are removed -- those
+ * the trim emptied and those already empty -- but for the first block,
+ * which always stays.  Returns 1, or 0 (mp unchanged)
  * when the leading sequence holds fewer than |len| bytes.
  */
 int

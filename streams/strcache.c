@@ -19,8 +19,8 @@
  * budget (ddi/mem.h "charged") but is not in use; an object handed out is
  * in use ("held").  Each CPU counts its own changes (held bytes, objects in
  * use per class) and folds them into the global counters when they exceed
- * FOLD_BYTES, when it swaps with the depot, and at once when someone waits
- * for memory (strcache_waiters).  Admission reads the global count plus the
+ * FOLD_BYTES, when the CPU is retired, and at once on every free while
+ * someone waits for memory (strcache_waiters).  Admission reads the global count plus the
  * CPU's own part, so it is exact when one thread allocates (the sim
  * executive, the tests) and otherwise errs by at most FOLD_BYTES per other
  * CPU.  Statistics add up every CPU's part and are exact at rest.

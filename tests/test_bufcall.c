@@ -137,11 +137,15 @@ START_TEST(bufcall_returns_nonzero_ids_and_zero_for_bad_requests)
 	ck_assert_int_ne(a, b);
 	ck_assert_int_eq(bufcall(100, BPRI_LO, NULL, NULL), 0);
 	ck_assert_int_eq(bufcall(MEM_1M + 1, BPRI_HI, cb_tag, (void *)'c'), 0);
+	/* More than BPRI_LO may ever hold (838860 bytes), not than HI. */
+	ck_assert_int_eq(bufcall(900000, BPRI_LO, cb_tag, (void *)'d'), 0);
+	ck_assert_int_ne(bufcall(900000, BPRI_HI, cb_tag, (void *)'e'), 0);
 	bstat();
-	ck_assert_uint_eq(bs.bs_norecord, 2);
+	ck_assert_uint_eq(bs.bs_norecord, 3);
 	ck_assert_uint_eq(bs.bs_issued[BPRI_LO], 2);
+	ck_assert_uint_eq(bs.bs_issued[BPRI_HI], 1);
 	ustreams_sim_run_idle();
-	ck_assert_str_eq(trace, "ab");
+	ck_assert_str_eq(trace, "abe");
 }
 END_TEST
 
@@ -403,16 +407,22 @@ START_TEST(bufcall_records_beyond_the_reserve_come_from_kmem)
 {
 	bufcall_id_t id[300];
 
+	size_t full;
+
 	boot_sim();
+	/* LO is full; records past the reserve come from what is left. */
+	(void) fill(2048, BPRI_LO);
+	full = inuse();
 	for (int i = 0; i < 300; i++) {
-		id[i] = bufcall(MEM_1M - 100000, BPRI_LO, cb_tag, (void *)'r');
+		id[i] = bufcall(2048, BPRI_LO, cb_tag, (void *)'r');
 		ck_assert_int_ne(id[i], 0);
 	}
-	ck_assert_uint_gt(inuse(), 0);	/* records past the reserve */
+	ck_assert_uint_gt(inuse(), full);	/* records past the reserve */
 	for (int i = 0; i < 300; i++)
 		unbufcall(id[i]);
-	ck_assert_uint_eq(inuse(), 0);
+	ck_assert_uint_eq(inuse(), full);
 	assert_identity();
+	release(nheld);
 }
 END_TEST
 

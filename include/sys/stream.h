@@ -46,7 +46,8 @@ typedef struct datab {
 /*
  * A message block: a window (b_rptr..b_wptr) on a data block.  b_cont
  * links the blocks of one message; b_next and b_prev link messages on a
- * queue.  The owner of a message may change every field but b_datap.
+ * queue.  The owner of a message may change every public field but
+ * b_datap.
  */
 typedef struct msgb {
 	struct msgb	*b_next;	/* next message on queue */
