@@ -110,8 +110,8 @@ SV_DEALLOC(sv_t *sv)
 	kmem_free(sv, sizeof (*sv));
 }
 
-static void
-sv_wait_common(sv_t *sv, lock_t *lk, const char *func)
+void
+ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 {
 	uint64_t gen;
 
@@ -140,7 +140,7 @@ void
 SV_WAIT(sv_t *sv, int priority, lock_t *lk)
 {
 	(void) priority;
-	sv_wait_common(sv, lk, "SV_WAIT");
+	ust_sv_wait(sv, lk, "SV_WAIT");
 }
 
 /*
@@ -151,7 +151,7 @@ bool
 SV_WAIT_SIG(sv_t *sv, int priority, lock_t *lk)
 {
 	(void) priority;
-	sv_wait_common(sv, lk, "SV_WAIT_SIG");
+	ust_sv_wait(sv, lk, "SV_WAIT_SIG");
 	return (true);
 }
 

@@ -37,4 +37,10 @@ struct ust_sv {
 #define	UST_SV_INITIALIZER \
 	{ PTHREAD_COND_INITIALIZER, 0, true }
 
+/*
+ * SV_WAIT on behalf of func: a panic (wrong context, or a sleep the sim
+ * executive could never end) names func, the DDI call the driver made.
+ */
+extern void ust_sv_wait(sv_t *sv, lock_t *lk, const char *func);
+
 #endif	/* _DDI_KSYNCH_IMPL_H */

@@ -471,7 +471,7 @@ ust_mem_get_sleep(size_t usable)
 			UNLOCK(&wait_lock, plbase);
 			return (p);
 		}
-		SV_WAIT(&wait_sv, primed, &wait_lock);
+		ust_sv_wait(&wait_sv, &wait_lock, "kmem_alloc");
 		atomic_fetch_sub(&mem.m_waiters, 1);
 	}
 }

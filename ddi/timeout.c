@@ -22,6 +22,7 @@
 #include <sys/kmem.h>
 #include <sys/queue.h>
 
+#include <limits.h>
 #include <pthread.h>
 
 #include "exec.h"
@@ -113,8 +114,7 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 
 	pthread_mutex_lock(&to_lock);
 	do {
-		if (++to_next <= 0)
-			to_next = 1;
+		to_next = to_next == INT_MAX ? 1 : to_next + 1;
 		to->to_id = to_next;
 		/* Skip an id still pending after a wrap of the counter. */
 		struct tout *o;

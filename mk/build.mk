@@ -60,6 +60,8 @@ DEPFLAGS = -MMD -MP
 
 .PHONY: all lib tools tests test bench demo install
 .SUFFIXES:
+# Keep objects of chained rules (tests): rebuilding them each run is waste.
+.SECONDARY:
 
 all: lib tools
 

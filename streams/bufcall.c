@@ -52,6 +52,7 @@
 #include <sys/ustreams_stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -293,8 +294,7 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 	bc->bc_state = BC_WAITING;
 	bc->bc_refs = 1;
 	do {
-		if (++bc_nextid <= 0)
-			bc_nextid = 1;
+		bc_nextid = bc_nextid == INT_MAX ? 1 : bc_nextid + 1;
 		bc->bc_id = bc_nextid;
 		struct bcrec *o;
 		LIST_FOREACH(o, &bc_hashtab[bc->bc_id % BC_HASH], bc_hash) {

@@ -462,7 +462,7 @@ START_TEST(test_km_sleep_under_sim_with_nothing_to_free_memory_panics)
 	fill_budget();
 	HARNESS_EXPECT_PANIC((void) kmem_alloc(4096, KM_SLEEP));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
-	    "would sleep forever"));
+	    "kmem_alloc: would sleep forever"));
 }
 END_TEST
 
