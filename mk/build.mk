@@ -42,7 +42,8 @@ CFLAGS_ALL = -std=gnu11 $(WARN) $(VFLAGS) -fPIC -D_GNU_SOURCE \
 	-Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm
 
-LIB_SRCS = $(wildcard ddi/*.c) $(wildcard streams/*.c) $(wildcard drivers/*/*.c)
+LIB_SRCS = $(wildcard ddi/*.c) $(wildcard streams/*.c) $(wildcard drivers/*.c) \
+	$(wildcard drivers/*/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/obj/%.o)
 LIBA = $(B)/libustreams.a
 LIBSO = $(B)/libustreams.so.$(VERSION)

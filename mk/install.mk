@@ -16,7 +16,7 @@ BINDIR = $(DESTDIR)$(PREFIX)/bin
 .PHONY: install
 install: all
 	install -d $(LIBDIR) $(INCDIR) $(PCDIR) $(BINDIR) \
-		$(MANDIR)/man3 $(MANDIR)/man9
+		$(MANDIR)/man3 $(MANDIR)/man7 $(MANDIR)/man9
 	install -m 644 $(LIBA) $(LIBDIR)/
 	install -m 755 $(LIBSO) $(LIBDIR)/
 	ln -sf libustreams.so.$(VERSION) $(LIBDIR)/libustreams.so.$(SOMAJOR)
@@ -25,6 +25,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		mk/ustreams.pc.in > $(PCDIR)/ustreams.pc
 	install -m 644 docs/man/man3/*.3 $(MANDIR)/man3/
+	install -m 644 docs/man/man7/*.7 $(MANDIR)/man7/
 	install -m 644 docs/man/man9/*.9 $(MANDIR)/man9/
 	for t in $(TOOL_NAMES); do \
 		install -m 755 $(B)/bin/$$t $(BINDIR)/ustreams-$$t; \

@@ -49,7 +49,7 @@ putnext(queue_t *q, mblk_t *mp)
 void
 qreply(queue_t *q, mblk_t *mp)
 {
-	putnext(OTHERQ(q), mp);
+	putnext(Q_OTHER(q), mp);
 }
 
 static mblk_t *

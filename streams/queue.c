@@ -162,11 +162,11 @@ link_locked(queue_t *q, mblk_t *emp, mblk_t *mp)
 queue_t *
 backq(queue_t *q)
 {
-	queue_t *oq = q_next_load(OTHERQ(q));
+	queue_t *oq = q_next_load(Q_OTHER(q));
 
 	if (oq == NULL)
 		return (NULL);
-	return (OTHERQ(oq));
+	return (Q_OTHER(oq));
 }
 
 /*

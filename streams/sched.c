@@ -236,7 +236,7 @@ enableok(queue_t *q)
 void
 qprocson(queue_t *q)
 {
-	queue_t *rq = RD(q), *wq = WR(q);
+	queue_t *rq = Q_RD(q), *wq = Q_WR(q);
 
 	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
 	rq->q_flag |= QPROCSON;

@@ -88,7 +88,7 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 	if (flush & FLUSHR)
 		flushq(q, FLUSHALL);
 	if (flush != 0)
-		(void) putnextctl1(WR(q), M_FLUSH, flush);
+		(void) putnextctl1(Q_WR(q), M_FLUSH, flush);
 }
 
 static void

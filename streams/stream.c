@@ -90,7 +90,7 @@ stream_push(struct stdata *sd, struct modsw *sw)
 {
 	struct qpair *head = sd->sd_head, *qp;
 	queue_t *below_w = q_next_load(&head->qp_q[1]);
-	queue_t *below_r = OTHERQ(below_w);
+	queue_t *below_r = Q_OTHER(below_w);
 	dev_t dev = sd->sd_dev;
 	int error;
 
@@ -159,7 +159,7 @@ stream_pop(struct stdata *sd)
 		return (EINVAL);
 	below_w = q_next_load(mw);
 	q_next_store(&head->qp_q[1], below_w);
-	q_next_store(OTHERQ(below_w), &head->qp_q[0]);
+	q_next_store(Q_OTHER(below_w), &head->qp_q[0]);
 	str_synchronize_rcu();
 	qpair_close(sd, qp, true);
 	sd->sd_pushcnt--;

@@ -62,8 +62,19 @@ struct qpair {
 	dev_t		qp_dev;
 };
 
-#define	QPAIR(q)	((struct qpair *)RD(q))
 #define	QPRIV(q)	((struct qpriv *)(q)->q_upriv)
+
+/*
+ * The pair of either queue, and its read, write and other queue, found
+ * through the set-once qu_pair.  The framework uses these rather than
+ * RD, WR and OTHERQ, which read q_flag: other threads change q_flag
+ * (under qu_lock) at any time, and reading it unlocked is a data race
+ * even though QREADR itself never changes.
+ */
+#define	QPAIR(q)	(QPRIV(q)->qu_pair)
+#define	Q_RD(q)		(&QPAIR(q)->qp_q[0])
+#define	Q_WR(q)		(&QPAIR(q)->qp_q[1])
+#define	Q_OTHER(q)	((q) == Q_RD(q) ? Q_WR(q) : Q_RD(q))
 
 /* A registered module or driver (modsw.c). */
 struct modsw {

@@ -10,10 +10,10 @@
 # checked tomorrow.  Internal functions that the public headers must declare
 # but users never call are listed in EXCLUDE.
 #
-# Every page under docs/man must then format with no groff warning
-# (groff -t -man -Tutf8 -ww -z, run from docs/man so that ".so man9/x.9"
-# stubs resolve as they do in an installed tree).  Without groff, the
-# rendering check is skipped with a note.
+# Every page under docs/man (man3, man7, man9) must then format with no
+# groff warning (groff -t -man -Tutf8 -ww -z, run from docs/man so that
+# ".so man9/x.9" stubs resolve as they do in an installed tree).  Without
+# groff, the rendering check is skipped with a note.
 #
 # Exit status: 0 when everything is documented and renders cleanly, 1
 # otherwise (the missing pages and the warnings are listed), 2 when the
@@ -181,7 +181,7 @@ fi
 pages=0
 bad=0
 if command -v groff >/dev/null 2>&1; then
-	for page in "$MANDIR"/man9/*.9 "$MANDIR"/man3/*.3; do
+	for page in "$MANDIR"/man9/*.9 "$MANDIR"/man3/*.3 "$MANDIR"/man7/*.7; do
 		[ -f "$page" ] || continue
 		pages=$((pages + 1))
 		rel=${page#"$MANDIR"/}

@@ -1,0 +1,1158 @@
+/*
+ * The drivers and modules that come with ustreams -- echo, null, loop,
+ * passthru, slow, errmod -- driven through the application calls.
+ *
+ * Under the sim executive nothing runs until the test runs events
+ * (ustreams_sim_run_idle) or a blocking call sleeps, so every count below
+ * is exact.  The numbers come from the water marks: the stream head's
+ * read queue is full at 5120 bytes and drains below 1024; echo's and
+ * loop's write queues at 8192 and 2048; slow's at 4096 and 1024.  Writes
+ * of 1024 bytes therefore fill a driver's write queue in 8 messages, a
+ * stream head in 5, slow in 4.
+ */
+#include "harness.h"
+
+#include <sys/stream.h>
+#include <sys/stropts.h>
+#include <sys/ustreams_drivers.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#define	MSG		1024	/* bytes per message in flow-control tests */
+
+static void
+boot_sim(void)
+{
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+}
+
+static int
+sopen(const char *name, int oflag)
+{
+	int sd = ustreams_open(name, oflag);
+
+	ck_assert_msg(sd >= 0, "ustreams_open(%s): errno %d", name, errno);
+	return (sd);
+}
+
+static void
+push(int sd, const char *mod)
+{
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, mod), 0);
+}
+
+/* I_STR: cmd with len bytes at arg; the ioctl's return value. */
+static int
+strioc(int sd, int cmd, void *arg, int len)
+{
+	struct strioctl sio = { cmd, 0, len, arg };
+
+	return (ustreams_ioctl(sd, I_STR, &sio));
+}
+
+static int
+loop_minor(int sd)
+{
+	int m = strioc(sd, LOOP_GETMINOR, NULL, 0);
+
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_lt(m, LOOP_MAXMINOR);
+	return (m);
+}
+
+static int
+loop_set(int sd, int minor)
+{
+	return (strioc(sd, LOOP_SET, &minor, sizeof (minor)));
+}
+
+/* Two loop streams, joined. */
+static void
+loop_pair(int oflag, int *ap, int *bp)
+{
+	*ap = sopen("loop", oflag);
+	*bp = sopen("loop", oflag);
+	ck_assert_int_eq(loop_set(*ap, loop_minor(*bp)), 0);
+}
+
+static void
+write_str(int sd, const char *s)
+{
+	ck_assert_int_eq(ustreams_write(sd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static void
+read_str(int sd, const char *s)
+{
+	char buf[256];
+	ssize_t n = ustreams_read(sd, buf, sizeof (buf));
+
+	ck_assert_int_eq(n, (ssize_t)strlen(s));
+	ck_assert_mem_eq(buf, s, strlen(s));
+}
+
+/* A MSG-byte message whose first four bytes are seq. */
+static ssize_t
+write_seq(int sd, uint32_t seq)
+{
+	char buf[MSG];
+
+	memset(buf, 'a' + (int)(seq % 26), sizeof (buf));
+	memcpy(buf, &seq, sizeof (seq));
+	return (ustreams_write(sd, buf, sizeof (buf)));
+}
+
+/* Read one MSG-byte message and check its sequence number. */
+static void
+read_seq(int sd, uint32_t seq)
+{
+	char buf[2 * MSG];
+	uint32_t got;
+
+	ck_assert_int_eq(ustreams_read(sd, buf, MSG), MSG);
+	memcpy(&got, buf, sizeof (got));
+	ck_assert_uint_eq(got, seq);
+	ck_assert_int_eq(buf[MSG - 1], 'a' + (int)(seq % 26));
+}
+
+/* A non-blocking read finds nothing. */
+static void
+read_nothing(int sd)
+{
+	char buf[16];
+
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+}
+
+static int
+nread(int sd)
+{
+	int bytes;
+
+	return (ustreams_ioctl(sd, I_NREAD, &bytes));
+}
+
+static short
+poll_one(int sd, short events)
+{
+	struct pollfd pfd = { sd, events, 0 };
+
+	ck_assert_int_ge(ustreams_poll(&pfd, 1, 0), 0);
+	return (pfd.revents);
+}
+
+static size_t
+inuse(void)
+{
+	struct ustreams_memstat ms;
+
+	ck_assert_int_eq(ustreams_memstat(&ms), 0);
+	return (ms.ms_inuse);
+}
+
+static struct passthru_stats
+passthru_stats(int sd)
+{
+	struct passthru_stats ps;
+
+	memset(&ps, 0xff, sizeof (ps));
+	ck_assert_int_eq(strioc(sd, PASSTHRU_GETSTATS, &ps, sizeof (ps)), 0);
+	return (ps);
+}
+
+/* ---- registration ---- */
+
+START_TEST(register_builtins_is_idempotent)
+{
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+}
+END_TEST
+
+START_TEST(drivers_open_and_modules_push_by_their_own_names_only)
+{
+	char name[FMNAMESZ + 1];
+	int sd;
+
+	boot_sim();
+	ck_assert_int_eq(ustreams_open("passthru", O_RDWR), -1);
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_int_eq(ustreams_open("errmod", O_RDWR), -1);
+	ck_assert_int_eq(errno, ENODEV);
+	sd = sopen("echo", O_RDWR);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "loop"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	push(sd, "passthru");
+	push(sd, "slow");
+	push(sd, "errmod");
+	ck_assert_int_eq(ustreams_ioctl(sd, I_LOOK, name), 0);
+	ck_assert_str_eq(name, "errmod");
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP, 0), 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_LOOK, name), 0);
+	ck_assert_str_eq(name, "slow");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/* ---- echo ---- */
+
+START_TEST(echo_returns_writes_of_every_size_unchanged)
+{
+	static const size_t sizes[] = { 1, 100, 1024, 4096, 5120, 8192,
+	    65536 };
+	static char out[65536], in[65536];
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	for (size_t i = 0; i < sizeof (out); i++)
+		out[i] = (char)(i * 7 + i / 251);
+	for (size_t i = 0; i < sizeof (sizes) / sizeof (sizes[0]); i++) {
+		size_t n = sizes[i];
+
+		memset(in, 0, n);
+		ck_assert_int_eq(ustreams_write(sd, out, n), (ssize_t)n);
+		ck_assert_int_eq(ustreams_read(sd, in, sizeof (in)),
+		    (ssize_t)n);
+		ck_assert_mem_eq(in, out, n);
+	}
+	ck_assert_int_eq(nread(sd), 0);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_returns_proto_and_pcproto_messages_with_their_parts)
+{
+	char cbuf[64], dbuf[64];
+	struct strbuf ctl = { 4, 4, "CTL1" }, data = { 7, 7, "payload" };
+	struct strbuf rc = { sizeof (cbuf), 0, cbuf };
+	struct strbuf rd = { sizeof (dbuf), 0, dbuf };
+	int sd, flags;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, &data, 0), 0);
+	flags = 0;
+	ck_assert_int_eq(ustreams_getmsg(sd, &rc, &rd, &flags), 0);
+	ck_assert_int_eq(flags, 0);
+	ck_assert_int_eq(rc.len, 4);
+	ck_assert_mem_eq(cbuf, "CTL1", 4);
+	ck_assert_int_eq(rd.len, 7);
+	ck_assert_mem_eq(dbuf, "payload", 7);
+
+	/* A control part alone, high priority. */
+	ctl.buf = "PC";
+	ctl.len = 2;
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
+	flags = 0;
+	ck_assert_int_eq(ustreams_getmsg(sd, &rc, &rd, &flags), 0);
+	ck_assert_int_eq(flags, RS_HIPRI);
+	ck_assert_int_eq(rc.len, 2);
+	ck_assert_mem_eq(cbuf, "PC", 2);
+	ck_assert_int_eq(rd.len, -1);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_replies_high_priority_before_queued_data)
+{
+	char cbuf[16], dbuf[16];
+	struct strbuf ctl = { 2, 2, "HI" };
+	struct strbuf rc = { sizeof (cbuf), 0, cbuf };
+	struct strbuf rd = { sizeof (dbuf), 0, dbuf };
+	int sd, flags = 0;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	write_str(sd, "low");
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(ustreams_getmsg(sd, &rc, &rd, &flags), 0);
+	ck_assert_int_eq(flags, RS_HIPRI);
+	ck_assert_mem_eq(cbuf, "HI", 2);
+	read_str(sd, "low");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_flushw_discards_what_was_not_yet_echoed)
+{
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	write_str(sd, "abc");
+	ck_assert_int_gt(ustreams_sim_pending(), 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_FLUSH, FLUSHW), 0);
+	ustreams_sim_run_idle();
+	read_nothing(sd);
+	write_str(sd, "def");
+	ustreams_sim_run_idle();
+	read_str(sd, "def");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_turns_flushr_back_up)
+{
+	struct passthru_stats ps;
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	push(sd, "passthru");
+	write_str(sd, "x");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(sd), 1);
+	ps = passthru_stats(sd);
+	ck_assert_uint_eq(ps.ps_down_msgs, 1);
+	ck_assert_uint_eq(ps.ps_up_msgs, 1);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_FLUSH, FLUSHR), 0);
+	/* The M_FLUSH went down through passthru and came back up. */
+	ps = passthru_stats(sd);
+	ck_assert_uint_eq(ps.ps_down_msgs, 2);
+	ck_assert_uint_eq(ps.ps_up_msgs, 2);
+	ck_assert_int_eq(nread(sd), 0);
+	read_nothing(sd);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_refuses_every_ioctl_with_einval)
+{
+	char arg[4] = "abc";
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	ck_assert_int_eq(strioc(sd, 0x1234, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(sd, 0x1235, arg, sizeof (arg)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(sd, LOOP_SET, arg, sizeof (arg)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	write_str(sd, "still works");
+	read_str(sd, "still works");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_backs_up_to_the_writer_and_resumes_when_read)
+{
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	/* Nothing runs yet: echo's write queue takes 8 messages (8192). */
+	for (uint32_t i = 0; i < 8; i++)
+		ck_assert_int_eq(write_seq(sd, i), MSG);
+	ck_assert_int_eq(write_seq(sd, 8), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(poll_one(sd, POLLOUT), 0);
+	/* The head takes 5 (5120); echo keeps 3 and waits. */
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(sd), 5);
+	for (uint32_t i = 0; i < 5; i++)
+		read_seq(sd, i);
+	read_nothing(sd);
+	/* The drained head back-enabled echo: the other 3 come. */
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(sd), 3);
+	for (uint32_t i = 5; i < 8; i++)
+		read_seq(sd, i);
+	read_nothing(sd);
+	ck_assert_int_eq(poll_one(sd, POLLOUT), POLLOUT);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(echo_streams_are_independent_and_give_all_memory_back)
+{
+	size_t before;
+	int sd[4];
+
+	boot_sim();
+	before = inuse();
+	for (int i = 0; i < 4; i++)
+		sd[i] = sopen("echo", O_RDWR);
+	for (int i = 0; i < 4; i++) {
+		char s[2] = { (char)('0' + i), '\0' };
+
+		write_str(sd[i], s);
+	}
+	for (int i = 3; i >= 0; i--) {
+		char s[2] = { (char)('0' + i), '\0' };
+
+		read_str(sd[i], s);
+		ck_assert_int_eq(ustreams_close(sd[i]), 0);
+	}
+	ck_assert_uint_eq(inuse(), before);
+}
+END_TEST
+
+/* ---- null ---- */
+
+START_TEST(null_swallows_and_counts_every_data_message)
+{
+	static char big[4096];
+	struct strbuf ctl = { 10, 10, "0123456789" };
+	struct strbuf data = { 20, 20, "abcdefghijklmnopqrst" };
+	struct strbuf pc = { 5, 5, "hipri" };
+	struct null_stats ns;
+	int sd;
+
+	boot_sim();
+	sd = sopen("null", O_RDWR | O_NONBLOCK);
+	ck_assert_int_eq(ustreams_write(sd, big, 100), 100);
+	ck_assert_int_eq(ustreams_write(sd, big, 200), 200);
+	ck_assert_int_eq(ustreams_write(sd, big, 300), 300);
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, &data, 0), 0);
+	ck_assert_int_eq(ustreams_putmsg(sd, &pc, NULL, RS_HIPRI), 0);
+	ustreams_sim_run_idle();
+	read_nothing(sd);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLPRI), 0);
+	memset(&ns, 0xff, sizeof (ns));
+	ck_assert_int_eq(strioc(sd, NULL_GETSTATS, &ns, sizeof (ns)), 0);
+	ck_assert_uint_eq(ns.ns_msgs, 5);
+	ck_assert_uint_eq(ns.ns_bytes, 100 + 200 + 300 + 30 + 5);
+
+	/* Never flow controlled: 100 writes of 4 KB, no event run. */
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(ustreams_write(sd, big, sizeof (big)),
+		    (ssize_t)sizeof (big));
+	ck_assert_int_eq(poll_one(sd, POLLOUT), POLLOUT);
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	ck_assert_int_eq(strioc(sd, NULL_GETSTATS, &ns, sizeof (ns)), 0);
+	ck_assert_uint_eq(ns.ns_msgs, 105);
+	ck_assert_uint_eq(ns.ns_bytes, 635 + 100 * 4096);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(null_counts_per_stream_and_refuses_other_ioctls)
+{
+	struct null_stats ns;
+	int a, b;
+
+	boot_sim();
+	a = sopen("null", O_RDWR);
+	b = sopen("null", O_RDWR);
+	write_str(a, "12345");
+	ck_assert_int_eq(strioc(b, NULL_GETSTATS, &ns, sizeof (ns)), 0);
+	ck_assert_uint_eq(ns.ns_msgs, 0);
+	ck_assert_uint_eq(ns.ns_bytes, 0);
+	ck_assert_int_eq(strioc(a, NULL_GETSTATS, &ns, sizeof (ns)), 0);
+	ck_assert_uint_eq(ns.ns_msgs, 1);
+	ck_assert_uint_eq(ns.ns_bytes, 5);
+	ck_assert_int_eq(strioc(a, NULL_GETSTATS, &ns, 8), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(a, 0x4242, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHRW), 0);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/* ---- loop ---- */
+
+START_TEST(loop_joins_two_streams_both_ways)
+{
+	char cbuf[16], dbuf[16];
+	struct strbuf ctl = { 3, 3, "CTL" }, data = { 4, 4, "data" };
+	struct strbuf rc = { sizeof (cbuf), 0, cbuf };
+	struct strbuf rd = { sizeof (dbuf), 0, dbuf };
+	int a, b, flags = 0;
+
+	boot_sim();
+	a = sopen("loop", O_RDWR);
+	b = sopen("loop", O_RDWR);
+	ck_assert_int_ne(loop_minor(a), loop_minor(b));
+	ck_assert_int_eq(loop_set(a, loop_minor(b)), 0);
+	write_str(a, "hello");
+	read_str(b, "hello");
+	write_str(b, "world");
+	read_str(a, "world");
+	ck_assert_int_eq(ustreams_putmsg(b, &ctl, &data, 0), 0);
+	ck_assert_int_eq(ustreams_getmsg(a, &rc, &rd, &flags), 0);
+	ck_assert_int_eq(rc.len, 3);
+	ck_assert_mem_eq(cbuf, "CTL", 3);
+	ck_assert_int_eq(rd.len, 4);
+	ck_assert_mem_eq(dbuf, "data", 4);
+	ck_assert_int_eq(nread(a), 0);
+	ck_assert_int_eq(nread(b), 0);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_set_refuses_bad_minors_and_busy_streams)
+{
+	short two = 1;
+	int a, b, c, free_minor;
+
+	boot_sim();
+	a = sopen("loop", O_RDWR);
+	b = sopen("loop", O_RDWR);
+	c = sopen("loop", O_RDWR);
+	for (free_minor = 0; free_minor == loop_minor(a) ||
+	    free_minor == loop_minor(b) || free_minor == loop_minor(c);
+	    free_minor++)
+		;
+	ck_assert_int_eq(loop_set(a, free_minor), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(loop_set(a, -1), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(loop_set(a, LOOP_MAXMINOR), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(loop_set(a, loop_minor(a)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(a, LOOP_SET, &two, sizeof (two)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(a, LOOP_SET, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(a, 0x4243, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(loop_set(a, loop_minor(b)), 0);
+	ck_assert_int_eq(loop_set(c, loop_minor(b)), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(loop_set(a, loop_minor(c)), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(loop_set(b, loop_minor(a)), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	write_str(b, "joined");
+	read_str(a, "joined");
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+	ck_assert_int_eq(ustreams_close(c), 0);
+}
+END_TEST
+
+START_TEST(loop_write_on_an_unjoined_stream_raises_enxio)
+{
+	char buf[4];
+	int a;
+
+	boot_sim();
+	a = sopen("loop", O_RDWR);
+	/* The write gets down; loop answers with M_ERROR (ENXIO). */
+	write_str(a, "x");
+	ck_assert_int_eq(ustreams_write(a, "y", 1), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(ustreams_read(a, buf, sizeof (buf)), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(poll_one(a, POLLIN), POLLERR);
+	ck_assert_int_eq(ustreams_close(a), 0);
+}
+END_TEST
+
+START_TEST(loop_flow_control_crosses_to_the_writer)
+{
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	/* a's loop write queue takes 8 messages... */
+	for (uint32_t i = 0; i < 8; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ck_assert_int_eq(write_seq(a, 8), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	/* ...b's stream head 5 of them; 3 wait on a's side. */
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 5);
+	ck_assert_int_eq(nread(a), 0);
+	for (uint32_t i = 0; i < 5; i++)
+		read_seq(b, i);
+	read_nothing(b);
+	/* b drained: its loop read queue enables a's write queue. */
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 3);
+	for (uint32_t i = 5; i < 8; i++)
+		read_seq(b, i);
+	ck_assert_int_eq(write_seq(a, 8), MSG);
+	ustreams_sim_run_idle();
+	read_seq(b, 8);
+	read_nothing(b);
+	read_nothing(a);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_flushw_flushes_the_other_read_side)
+{
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	/* Data already across, in b's stream head. */
+	write_str(a, "one");
+	write_str(a, "two");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 2);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHW), 0);
+	ck_assert_int_eq(nread(b), 0);
+	/* Data still on a's write queue. */
+	write_str(a, "three");
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHW), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	read_nothing(b);
+	write_str(a, "four");
+	ustreams_sim_run_idle();
+	read_str(b, "four");
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_flushr_flushes_the_other_write_side_only)
+{
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	/* Written on a, not yet across: b's FLUSHR discards it. */
+	write_str(a, "lost");
+	ck_assert_int_eq(ustreams_ioctl(b, I_FLUSH, FLUSHR), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	/* b's FLUSHR leaves a's read side alone... */
+	write_str(b, "kept");
+	ustreams_sim_run_idle();
+	write_str(a, "also lost");
+	ck_assert_int_eq(ustreams_ioctl(b, I_FLUSH, FLUSHR), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	read_str(a, "kept");
+	/* ...and the streams still work. */
+	write_str(a, "after");
+	ustreams_sim_run_idle();
+	read_str(b, "after");
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_close_hangs_up_the_other_stream)
+{
+	char buf[16];
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	write_str(a, "last");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(poll_one(b, POLLIN | POLLOUT), POLLIN | POLLHUP);
+	read_str(b, "last");
+	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_write(b, "x", 1), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(poll_one(b, POLLIN | POLLOUT), POLLHUP);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_hung_up_stream_cannot_be_joined_again)
+{
+	int a, b, c;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	c = sopen("loop", O_RDWR);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(loop_set(c, loop_minor(b)), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(ustreams_close(b), 0);
+	ck_assert_int_eq(ustreams_close(c), 0);
+}
+END_TEST
+
+START_TEST(loop_close_discards_what_was_not_across)
+{
+	char buf[16];
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	write_str(a, "never seen");
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+START_TEST(loop_has_64_minors_reused_lowest_first)
+{
+	int sd[LOOP_MAXMINOR];
+	bool seen[LOOP_MAXMINOR] = { false };
+	size_t before;
+	int victim;
+
+	boot_sim();
+	before = inuse();
+	for (int i = 0; i < LOOP_MAXMINOR; i++) {
+		int m;
+
+		sd[i] = sopen("loop", O_RDWR);
+		m = loop_minor(sd[i]);
+		ck_assert(!seen[m]);
+		seen[m] = true;
+	}
+	ck_assert_int_eq(ustreams_open("loop", O_RDWR), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	victim = loop_minor(sd[17]);
+	ck_assert_int_eq(ustreams_close(sd[17]), 0);
+	sd[17] = sopen("loop", O_RDWR);
+	ck_assert_int_eq(loop_minor(sd[17]), victim);
+	for (int i = 0; i < LOOP_MAXMINOR; i++)
+		ck_assert_int_eq(ustreams_close(sd[i]), 0);
+	/* The table's lock went with the last stream. */
+	ck_assert_uint_eq(inuse(), before);
+}
+END_TEST
+
+/* ---- passthru ---- */
+
+START_TEST(passthru_counts_messages_each_way)
+{
+	struct passthru_stats ps;
+	char buf[64];
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "passthru");
+	ps = passthru_stats(sd);
+	ck_assert_uint_eq(ps.ps_down_msgs, 0);
+	ck_assert_uint_eq(ps.ps_down_bytes, 0);
+	ck_assert_uint_eq(ps.ps_up_msgs, 0);
+	ck_assert_uint_eq(ps.ps_up_bytes, 0);
+	ck_assert_int_eq(ustreams_write(sd, buf, 10), 10);
+	ck_assert_int_eq(ustreams_write(sd, buf, 20), 20);
+	ck_assert_int_eq(ustreams_write(sd, buf, 30), 30);
+	for (int n = 10; n <= 30; n += 10)
+		ck_assert_int_eq(ustreams_read(sd, buf, (size_t)n), n);
+	ps = passthru_stats(sd);
+	ck_assert_uint_eq(ps.ps_down_msgs, 3);
+	ck_assert_uint_eq(ps.ps_down_bytes, 60);
+	ck_assert_uint_eq(ps.ps_up_msgs, 3);
+	ck_assert_uint_eq(ps.ps_up_bytes, 60);
+
+	/* An ioctl it does not know goes down, and its M_IOCNAK comes up. */
+	ck_assert_int_eq(strioc(sd, 0x5151, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ps = passthru_stats(sd);
+	ck_assert_uint_eq(ps.ps_down_msgs, 4);
+	ck_assert_uint_eq(ps.ps_down_bytes, 60 + sizeof (struct iocblk));
+	ck_assert_uint_eq(ps.ps_up_msgs, 4);
+	ck_assert_uint_eq(ps.ps_up_bytes, 60 + sizeof (struct iocblk));
+
+	ck_assert_int_eq(strioc(sd, PASSTHRU_GETSTATS, &ps, 8), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(passthru_instances_count_separately)
+{
+	struct passthru_stats ps;
+	int sd;
+
+	boot_sim();
+	sd = sopen("null", O_RDWR);
+	push(sd, "passthru");
+	write_str(sd, "abcd");
+	push(sd, "passthru");
+	write_str(sd, "ef");
+	ps = passthru_stats(sd);		/* the upper one */
+	ck_assert_uint_eq(ps.ps_down_msgs, 1);
+	ck_assert_uint_eq(ps.ps_down_bytes, 2);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP, 0), 0);
+	ps = passthru_stats(sd);		/* the lower one */
+	ck_assert_uint_eq(ps.ps_down_msgs, 2);
+	ck_assert_uint_eq(ps.ps_down_bytes, 6);
+	ck_assert_uint_eq(ps.ps_up_msgs, 0);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/* ---- slow ---- */
+
+START_TEST(slow_backs_up_writers_and_spends_its_cost_in_virtual_time)
+{
+	const int cost = 1000;		/* microseconds per message */
+	int rounds[4] = { 0 }, nrounds = 0, eagain = 0;
+	uint32_t written = 0, received = 0;
+	uint64_t t0;
+	int sd, c;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	push(sd, "slow");
+	c = cost;
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)), 0);
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)), cost);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SRDOPT, RMSGN), 0);
+	ustreams_sim_run_idle();
+	t0 = ustreams_now_ns();
+
+	while (received < 10) {
+		ck_assert_int_lt(nrounds, 4);
+		/* Write until slow's queue is over its high-water mark. */
+		while (written < 10) {
+			if (write_seq(sd, written) < 0) {
+				ck_assert_int_eq(errno, EAGAIN);
+				eagain++;
+				break;
+			}
+			written++;
+		}
+		ck_assert_uint_eq(ustreams_now_ns(), t0 +
+		    (uint64_t)received * cost * 1000);
+		ustreams_sim_run_idle();
+		rounds[nrounds] = 0;
+		while (nread(sd) > 0) {
+			read_seq(sd, received++);
+			rounds[nrounds]++;
+		}
+		read_nothing(sd);
+		nrounds++;
+	}
+	/* 4 messages fill 4096 bytes; the fifth write found it full. */
+	ck_assert_int_eq(nrounds, 3);
+	ck_assert_int_eq(rounds[0], 4);
+	ck_assert_int_eq(rounds[1], 4);
+	ck_assert_int_eq(rounds[2], 2);
+	ck_assert_int_eq(eagain, 2);
+	ck_assert_uint_eq(ustreams_now_ns() - t0, 10ull * cost * 1000);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(slow_setcost_checks_its_argument_and_passes_other_ioctls)
+{
+	int sd, c;
+	uint64_t t0;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "slow");
+	c = -1;
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	c = SLOW_MAXCOST + 1;
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, 2), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	c = SLOW_MAXCOST;
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)), 0);
+	ck_assert_int_eq(strioc(sd, 0x6161, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* One message costs one second; ioctls cost nothing. */
+	t0 = ustreams_now_ns();
+	write_str(sd, "slowly");
+	read_str(sd, "slowly");
+	ck_assert_uint_eq(ustreams_now_ns() - t0, 1000000000ull);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/* ---- errmod ---- */
+
+static int
+errmod_error(int sd, const unsigned char *bytes, int len)
+{
+	return (strioc(sd, ERRMOD_ERROR, (void *)bytes, len));
+}
+
+START_TEST(errmod_one_byte_error_fails_reads_and_writes)
+{
+	static const unsigned char eio[1] = { EIO };
+	char buf[8];
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "errmod");
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLOUT);
+	ck_assert_int_eq(errmod_error(sd, eio, 1), 0);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(ustreams_write(sd, "x", 1), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(poll_one(sd, POLLIN) & POLLERR, POLLERR);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(errmod_two_byte_errors_set_each_side_alone)
+{
+	static const unsigned char rd_only[2] = { EPROTO, NOERROR };
+	static const unsigned char wr_only[2] = { 0, EPIPE };
+	static const unsigned char clear[2] = { 0, 0 };
+	char buf[8];
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "errmod");
+	ck_assert_int_eq(errmod_error(sd, rd_only, 2), 0);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	write_str(sd, "abc");		/* the write side still works */
+	ustreams_sim_run_idle();	/* "abc" is back at the head */
+	ck_assert_int_eq(poll_one(sd, POLLOUT), POLLOUT | POLLERR);
+
+	ck_assert_int_eq(errmod_error(sd, wr_only, 2), 0);
+	read_str(sd, "abc");		/* read error cleared, data kept */
+	ck_assert_int_eq(ustreams_write(sd, "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+
+	ck_assert_int_eq(errmod_error(sd, clear, 2), 0);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLOUT);
+	write_str(sd, "ok");
+	read_str(sd, "ok");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(errmod_hangup_ends_reads_and_writes_until_unhangup)
+{
+	char buf[8];
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "errmod");
+	write_str(sd, "before");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(strioc(sd, ERRMOD_HANGUP, NULL, 0), 0);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLIN | POLLHUP);
+	read_str(sd, "before");
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_write(sd, "x", 1), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLHUP);
+
+	ck_assert_int_eq(strioc(sd, ERRMOD_UNHANGUP, NULL, 0), 0);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLOUT);
+	write_str(sd, "again");
+	read_str(sd, "again");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+START_TEST(errmod_refuses_bad_payloads_and_passes_other_ioctls)
+{
+	static const unsigned char three[3] = { EIO, EIO, EIO };
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	push(sd, "errmod");
+	ck_assert_int_eq(errmod_error(sd, three, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(errmod_error(sd, three, 3), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(strioc(sd, 0x7171, NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(poll_one(sd, POLLIN | POLLOUT), POLLOUT);
+	write_str(sd, "fine");
+	read_str(sd, "fine");
+	/* Without errmod, echo refuses its ioctls. */
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP, 0), 0);
+	ck_assert_int_eq(errmod_error(sd, three, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	write_str(sd, "still");
+	read_str(sd, "still");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/* ---- threads ---- */
+
+#define	NSEQ	10000
+
+struct seq_arg {
+	int		sa_sd;
+	int		sa_error;	/* 0, or the errno of the failure */
+	uint32_t	sa_bad;		/* first wrong sequence number */
+	uint32_t	sa_count;
+};
+
+static void *
+seq_writer(void *arg)
+{
+	struct seq_arg *sa = arg;
+
+	for (uint32_t i = 0; i < NSEQ; i++) {
+		uint32_t w[2] = { i, ~i };
+
+		if (ustreams_write(sa->sa_sd, w, sizeof (w)) !=
+		    (ssize_t)sizeof (w)) {
+			sa->sa_error = errno != 0 ? errno : -1;
+			break;
+		}
+		sa->sa_count++;
+	}
+	return (NULL);
+}
+
+/*
+ * The reader pauses at the start and half-way, so that the writer fills
+ * b's stream head and a's write queue and blocks: flow control crosses
+ * the loop, and the back-enable has to bring the writer back.
+ */
+static void *
+seq_reader(void *arg)
+{
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct seq_arg *sa = arg;
+
+	for (uint32_t i = 0; i < NSEQ; i++) {
+		uint32_t w[4];
+		struct strbuf data = { sizeof (w), 0, (char *)w };
+		int flags = 0, r;
+
+		if (i == 0 || i == NSEQ / 2)
+			(void) nanosleep(&pause, NULL);
+		r = ustreams_getmsg(sa->sa_sd, NULL, &data, &flags);
+		if (r != 0) {
+			sa->sa_error = r < 0 ? errno : -1;
+			break;
+		}
+		if (data.len != 8 || w[0] != i || w[1] != ~i) {
+			sa->sa_bad = i;
+			sa->sa_error = -2;
+			break;
+		}
+		sa->sa_count++;
+	}
+	return (NULL);
+}
+
+START_TEST(loop_through_passthru_keeps_10000_messages_in_order_threads)
+{
+	struct seq_arg wa = { 0 }, ra = { 0 };
+	struct passthru_stats ps;
+	pthread_t wt, rt;
+	int a, b;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	push(a, "passthru");
+	push(b, "passthru");
+	wa.sa_sd = a;
+	ra.sa_sd = b;
+	ck_assert_int_eq(pthread_create(&rt, NULL, seq_reader, &ra), 0);
+	ck_assert_int_eq(pthread_create(&wt, NULL, seq_writer, &wa), 0);
+	ck_assert_int_eq(pthread_join(wt, NULL), 0);
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_msg(wa.sa_error == 0, "writer: error %d after %u",
+	    wa.sa_error, wa.sa_count);
+	ck_assert_msg(ra.sa_error == 0, "reader: error %d at %u after %u",
+	    ra.sa_error, ra.sa_bad, ra.sa_count);
+	ck_assert_uint_eq(wa.sa_count, NSEQ);
+	ck_assert_uint_eq(ra.sa_count, NSEQ);
+	ck_assert_int_eq(nread(b), 0);
+
+	ps = passthru_stats(a);
+	ck_assert_uint_eq(ps.ps_down_msgs, NSEQ);
+	ck_assert_uint_eq(ps.ps_down_bytes, NSEQ * 8);
+	ck_assert_uint_eq(ps.ps_up_msgs, 0);
+	ps = passthru_stats(b);
+	ck_assert_uint_eq(ps.ps_down_msgs, 0);
+	ck_assert_uint_eq(ps.ps_up_msgs, NSEQ);
+	ck_assert_uint_eq(ps.ps_up_bytes, NSEQ * 8);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("drivers");
+	TCase *tc;
+
+	tc = harness_tcase("register", 10);
+	tcase_add_test(tc, register_builtins_is_idempotent);
+	tcase_add_test(tc,
+	    drivers_open_and_modules_push_by_their_own_names_only);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("echo", 10);
+	tcase_add_test(tc, echo_returns_writes_of_every_size_unchanged);
+	tcase_add_test(tc,
+	    echo_returns_proto_and_pcproto_messages_with_their_parts);
+	tcase_add_test(tc, echo_replies_high_priority_before_queued_data);
+	tcase_add_test(tc, echo_flushw_discards_what_was_not_yet_echoed);
+	tcase_add_test(tc, echo_turns_flushr_back_up);
+	tcase_add_test(tc, echo_refuses_every_ioctl_with_einval);
+	tcase_add_test(tc, echo_backs_up_to_the_writer_and_resumes_when_read);
+	tcase_add_test(tc,
+	    echo_streams_are_independent_and_give_all_memory_back);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("null", 10);
+	tcase_add_test(tc, null_swallows_and_counts_every_data_message);
+	tcase_add_test(tc, null_counts_per_stream_and_refuses_other_ioctls);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("loop", 10);
+	tcase_add_test(tc, loop_joins_two_streams_both_ways);
+	tcase_add_test(tc, loop_set_refuses_bad_minors_and_busy_streams);
+	tcase_add_test(tc, loop_write_on_an_unjoined_stream_raises_enxio);
+	tcase_add_test(tc, loop_flow_control_crosses_to_the_writer);
+	tcase_add_test(tc, loop_flushw_flushes_the_other_read_side);
+	tcase_add_test(tc, loop_flushr_flushes_the_other_write_side_only);
+	tcase_add_test(tc, loop_close_hangs_up_the_other_stream);
+	tcase_add_test(tc, loop_hung_up_stream_cannot_be_joined_again);
+	tcase_add_test(tc, loop_close_discards_what_was_not_across);
+	tcase_add_test(tc, loop_has_64_minors_reused_lowest_first);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("passthru", 10);
+	tcase_add_test(tc, passthru_counts_messages_each_way);
+	tcase_add_test(tc, passthru_instances_count_separately);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("slow", 10);
+	tcase_add_test(tc,
+	    slow_backs_up_writers_and_spends_its_cost_in_virtual_time);
+	tcase_add_test(tc,
+	    slow_setcost_checks_its_argument_and_passes_other_ioctls);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("errmod", 10);
+	tcase_add_test(tc, errmod_one_byte_error_fails_reads_and_writes);
+	tcase_add_test(tc, errmod_two_byte_errors_set_each_side_alone);
+	tcase_add_test(tc,
+	    errmod_hangup_ends_reads_and_writes_until_unhangup);
+	tcase_add_test(tc,
+	    errmod_refuses_bad_payloads_and_passes_other_ioctls);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("threads", 120);
+	tcase_add_test(tc,
+	    loop_through_passthru_keeps_10000_messages_in_order_threads);
+	suite_add_tcase(s, tc);
+
+	return (harness_run(s));
+}
