@@ -123,5 +123,6 @@ tools: $(TOOLS)
 -include mk/bench.mk
 -include mk/demo.mk
 -include mk/install.mk
+-include mk/examples.mk
 
 -include $(LIB_OBJS:.o=.d) $(TEST_BINS:$(B)/tests/%=$(B)/obj/tests/%.d)
