@@ -28,7 +28,9 @@ modsw_register(const char *name, struct streamtab *tab, int flags,
 	int slot = -1;
 
 	if (name == NULL || name[0] == '\0' ||
-	    strlen(name) >= sizeof (modsw[0].ms_name) || tab == NULL ||
+	    tab == NULL || tab->st_rdinit == NULL ||
+	    tab->st_rdinit->qi_qopen == NULL ||
+	    strlen(name) >= sizeof (modsw[0].ms_name) ||
 	    tab->st_rdinit == NULL || tab->st_wrinit == NULL ||
 	    tab->st_rdinit->qi_minfo == NULL ||
 	    tab->st_wrinit->qi_minfo == NULL ||
@@ -80,6 +82,8 @@ ustreams_unregister(const char *name)
 {
 	int error = ENOENT;
 
+	if (name == NULL)
+		return (EINVAL);
 	pthread_mutex_lock(&modsw_lock);
 	for (int i = 0; i < USTREAMS_NMODSW; i++) {
 		if (modsw_used[i] && strcmp(modsw[i].ms_name, name) == 0) {

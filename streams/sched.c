@@ -21,6 +21,8 @@
 #include <sys/cmn_err.h>
 #include <sys/debug.h>
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <urcu-bp.h>
 
 #include "stream_impl.h"
@@ -61,26 +63,46 @@ str_synchronize_rcu(void)
 	RCU_TSAN_ACQUIRE();
 }
 
+/*
+ * Run q's service procedure, unless its procedures were turned off since
+ * it was scheduled (a run left pending in the perimeter can outlive
+ * qprocsoff's cancel of the event).
+ */
 static void
 run_srv(queue_t *q)
 {
 	struct qinit *qi = q->q_qinfo;
+	bool on;
 
 	pthread_mutex_lock(&QPRIV(q)->qu_lock);
 	q->q_flag &= ~(QENAB | QBACK);
+	on = (q->q_flag & QPROCSON) != 0;
 	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	if (!on)
+		return;
 	if (qi->qi_mstat != NULL)
-		qi->qi_mstat->ms_scnt++;
+		(void) __atomic_fetch_add(&qi->qi_mstat->ms_scnt, 1,
+		    __ATOMIC_RELAXED);
 	(void) qi->qi_srvp(q);
 }
 
+/*
+ * Call q's put procedure -- unless the pair is being popped: then the
+ * message goes straight on, in the order the perimeter hands it over.
+ */
 static void
 run_put(queue_t *q, mblk_t *mp)
 {
 	struct qinit *qi = q->q_qinfo;
 
+	if (__builtin_expect(atomic_load_explicit(&QPAIR(q)->qp_forward,
+	    memory_order_acquire), 0)) {
+		putnext(q, mp);
+		return;
+	}
 	if (qi->qi_mstat != NULL)
-		qi->qi_mstat->ms_pcnt++;
+		(void) __atomic_fetch_add(&qi->qi_mstat->ms_pcnt, 1,
+		    __ATOMIC_RELAXED);
 	(void) qi->qi_putp(q, mp);
 }
 
@@ -88,7 +110,7 @@ run_put(queue_t *q, mblk_t *mp)
  * Leave the perimeter, first running what other threads left: deferred
  * puts in order, then pending service procedures.
  */
-static void
+void
 perim_exit(struct qpair *qp)
 {
 	struct perim *pm = &qp->qp_perim;
@@ -107,6 +129,10 @@ perim_exit(struct qpair *qp)
 			pthread_mutex_unlock(&pm->pm_lock);
 			run_put(q, mp);
 			pthread_mutex_lock(&pm->pm_lock);
+			continue;
+		}
+		if (pm->pm_svc != 0 && atomic_load(&qp->qp_forward)) {
+			pm->pm_svc = 0;		/* closed: no more service */
 			continue;
 		}
 		if (pm->pm_svc != 0) {
@@ -157,6 +183,30 @@ str_call_put(queue_t *q, mblk_t *mp)
 	perim_exit(qp);
 }
 
+/*
+ * Take the pair's perimeter for a base-context caller (pop), waiting for
+ * the thread inside, if any, to leave.  Under the sim executive nobody
+ * can be inside while the application runs.
+ */
+void
+perim_enter_wait(struct qpair *qp)
+{
+	struct perim *pm = &qp->qp_perim;
+
+	for (;;) {
+		pthread_mutex_lock(&pm->pm_lock);
+		if (!pm->pm_busy) {
+			pm->pm_busy = true;
+			pm->pm_owner = pthread_self();
+			pthread_mutex_unlock(&pm->pm_lock);
+			return;
+		}
+		pthread_mutex_unlock(&pm->pm_lock);
+		ASSERT(!ust_exec_is_sim());
+		sched_yield();
+	}
+}
+
 /* The executive: q's service event. */
 static void
 svc_event(void *arg)
@@ -171,7 +221,7 @@ svc_event(void *arg)
 	}
 	pthread_mutex_lock(&pm->pm_lock);
 	if (pm->pm_busy) {
-		pm->pm_svc |= (q->q_flag & QREADR) ? 1u : 2u;
+		pm->pm_svc |= q->q_uread ? 1u : 2u;
 		pthread_mutex_unlock(&pm->pm_lock);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include <sys/kmem.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "sthead.h"
@@ -33,6 +34,7 @@ queue_init(struct qpair *qp, int side, struct qinit *qi)
 
 	q->q_qinfo = qi;
 	q->q_flag = QUSE | QWANTR | (side == 0 ? QREADR : 0);
+	q->q_uread = side == 0;
 	q->q_minpsz = mi->mi_minpsz;
 	q->q_maxpsz = mi->mi_maxpsz;
 	q->q_hiwat = mi->mi_hiwat;
@@ -123,21 +125,17 @@ pass_on(queue_t *q)
 }
 
 /*
- * Close one instance: procedures off, close routine, leftovers passed on,
- * memory freed.  The instance is already unlinked and a grace period has
- * passed.
+ * Close the driver at the end of a stream's life: procedures off, close
+ * routine, memory freed (what it still queues is freed).  It is already
+ * unlinked and a grace period has passed.
  */
 static void
-qpair_close(struct stdata *sd, struct qpair *qp, bool pass)
+driver_close(struct stdata *sd, struct qpair *qp)
 {
 	qprocsoff(&qp->qp_q[0]);
 	if (qp->qp_q[0].q_qinfo->qi_qclose != NULL)
 		(void) qp->qp_q[0].q_qinfo->qi_qclose(&qp->qp_q[0],
 		    sd->sd_oflag, &stream_cred);
-	if (pass) {
-		pass_on(&qp->qp_q[1]);
-		pass_on(&qp->qp_q[0]);
-	}
 	if (qp->qp_sw != NULL)
 		modsw_rele(qp->qp_sw);
 	qpair_free(qp);
@@ -146,6 +144,17 @@ qpair_close(struct stdata *sd, struct qpair *qp, bool pass)
 /*
  * Pop the module just below the stream head.  0, or EINVAL when no module
  * is pushed.  sd_plumb held.
+ *
+ * Order matters under traffic: a message that reached the module before
+ * the pop -- on one of its queues, or left in its perimeter for the
+ * thread inside -- must not be overtaken by one that bypasses the module
+ * once it is unlinked.  So the module is emptied while still linked:
+ * service procedures off, the perimeter taken (no put procedure runs),
+ * the module switched to forwarding (every put from now on, including
+ * the ones deferred in its perimeter, passes the message on in order),
+ * closed, its queues passed on; only then is it unlinked, and freed after
+ * a grace period.  (An MT-safe module has no perimeter: concurrent puts
+ * into it are not ordered anyway.)
  */
 int
 stream_pop(struct stdata *sd)
@@ -157,11 +166,25 @@ stream_pop(struct stdata *sd)
 
 	if (qp == sd->sd_drv || sd->sd_pushcnt == 0)
 		return (EINVAL);
+	qprocsoff(&qp->qp_q[0]);
+	if (!qp->qp_mtsafe)
+		perim_enter_wait(qp);
+	atomic_store_explicit(&qp->qp_forward, true, memory_order_release);
+	if (qp->qp_q[0].q_qinfo->qi_qclose != NULL)
+		(void) qp->qp_q[0].q_qinfo->qi_qclose(&qp->qp_q[0],
+		    sd->sd_oflag, &stream_cred);
+	pass_on(&qp->qp_q[1]);
+	pass_on(&qp->qp_q[0]);
+	if (!qp->qp_mtsafe)
+		perim_exit(qp);
+
 	below_w = q_next_load(mw);
 	q_next_store(&head->qp_q[1], below_w);
 	q_next_store(Q_OTHER(below_w), &head->qp_q[0]);
 	str_synchronize_rcu();
-	qpair_close(sd, qp, true);
+	if (qp->qp_sw != NULL)
+		modsw_rele(qp->qp_sw);
+	qpair_free(qp);
 	sd->sd_pushcnt--;
 	return (0);
 }
@@ -179,6 +202,6 @@ stream_unplumb(struct stdata *sd)
 	q_next_store(&sd->sd_head->qp_q[1], NULL);
 	q_next_store(&sd->sd_drv->qp_q[0], NULL);
 	str_synchronize_rcu();
-	qpair_close(sd, sd->sd_drv, false);
+	driver_close(sd, sd->sd_drv);
 	qprocsoff(&sd->sd_head->qp_q[0]);
 }

@@ -59,6 +59,7 @@ struct qpair {
 	struct stdata	*qp_sd;		/* the stream; set once */
 	bool		qp_mtsafe;	/* no perimeter */
 	bool		qp_closing;	/* qprocsoff done */
+	_Atomic bool	qp_forward;	/* being popped: puts pass messages on */
 	dev_t		qp_dev;
 };
 
@@ -96,6 +97,8 @@ extern void qpair_free(struct qpair *qp);
 
 /* The put/service machinery (put.c, sched.c). */
 extern void str_call_put(queue_t *q, mblk_t *mp);
+extern void perim_enter_wait(struct qpair *qp);
+extern void perim_exit(struct qpair *qp);
 extern void str_rcu_read_lock(void);
 extern void str_rcu_read_unlock(void);
 extern void str_synchronize_rcu(void);

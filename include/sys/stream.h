@@ -218,7 +218,8 @@ struct queue {
 	size_t		q_lowat;
 	struct qband	*q_bandp;	/* bands 1..q_nband */
 	unsigned char	q_nband;
-	unsigned char	q_upad[7];
+	unsigned char	q_uread;	/* ustreams: 1 on a read queue; set once */
+	unsigned char	q_upad[6];
 	void		*q_upriv;	/* ustreams: framework's */
 };
 
@@ -312,10 +313,14 @@ struct stroptions {
 /* M_ERROR: a byte that changes nothing on its side. */
 #define	NOERROR		((unsigned char)-1)
 
-/* Queue access. */
-#define	RD(q)		((q)->q_flag & QREADR ? (q) : (q) - 1)
-#define	WR(q)		((q)->q_flag & QREADR ? (q) + 1 : (q))
-#define	OTHERQ(q)	((q)->q_flag & QREADR ? (q) + 1 : (q) - 1)
+/*
+ * Queue access.  These read q_uread, which is set once, rather than
+ * q_flag & QREADR: q_flag's other bits change under the framework's
+ * locks at any time, so reading it unlocked is a data race.
+ */
+#define	RD(q)		((q)->q_uread ? (q) : (q) - 1)
+#define	WR(q)		((q)->q_uread ? (q) + 1 : (q))
+#define	OTHERQ(q)	((q)->q_uread ? (q) + 1 : (q) - 1)
 
 /* Queues and flow control (streams/queue.c). */
 extern int putq(queue_t *q, mblk_t *mp);

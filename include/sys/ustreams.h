@@ -85,8 +85,9 @@ extern void ustreams_panic_hook(ustreams_panic_fn *fn, void *arg);
  * register before or after boot.  USTREAMS_MTSAFE declares that the put
  * and service procedures may run concurrently (they do their own locking);
  * without it, the procedures of one queue pair run one at a time.
- * Returns 0, EEXIST, ENOSPC (table full), EINVAL, or EBUSY (unregister of
- * something open).
+ * The read side's qinit must have an open routine, both sides a put
+ * procedure.  Returns 0, EEXIST, ENOSPC (table full), EINVAL, or, from
+ * unregister, ENOENT (no such name) and EBUSY (something open).
  */
 struct streamtab;
 #define	USTREAMS_MTSAFE		0x01
