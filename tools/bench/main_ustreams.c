@@ -1,0 +1,85 @@
+/*
+ * bench-ustreams: allocb and freeb, with jemalloc beside them.
+ *
+ * Boots one instance (16 MB, the threads executive with two service
+ * threads) and measures, in order: allocb+freeb and mallocx+dallocx at
+ * each size; bursts of 32; two threads (and, for scale, two threads
+ * that allocate nothing); producer/consumer (and the ring alone); the header and
+ * class footprints; bufcall's cost to freeb; bufcall's wake-up latency,
+ * and a bare condition-variable wake-up for scale.  allocb and freeb do
+ * not involve the executive: the threads executive is booted because the
+ * two-thread figures call allocb from threads of their own, and the
+ * latency figure needs service threads.
+ *
+ * Prints "key figures" lines (bench.h); run it through the report
+ * program, which merges it with bench-glibc and bench-dpdk.
+ */
+#include "bench.h"
+
+#include <sys/stream.h>
+#include <sys/ustreams.h>
+
+#include <jemalloc/jemalloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef BENCH_USTREAMS_VERSION
+#define	BENCH_USTREAMS_VERSION	"unknown"
+#endif
+
+static void
+versions(void)
+{
+	const char *v = NULL;
+	size_t sz = sizeof (v);
+
+	bench_emitf("ustreams.version", "%s", BENCH_USTREAMS_VERSION);
+	if (mallctl("version", &v, &sz, NULL, 0) == 0 && v != NULL)
+		bench_emitf("jemalloc.version", "%s", v);
+	bench_emitf("bench.reps", "%d", bench_reps);
+	bench_emitf("bench.rep_ms", "%g", bench_rep_ms);
+}
+
+int
+main(void)
+{
+	static const struct bench_alloc *const both[] = { &bench_ustreams,
+		&bench_jemalloc };
+	static const struct bench_alloc *const three[] = { &bench_ustreams,
+		&bench_jemalloc, &bench_arith };
+	struct ustreams_config cfg;
+	struct fig at[2];
+	double ns[3];
+	int error;
+
+	bench_init();
+	ustreams_config_init(&cfg);
+	cfg.uc_exec = USTREAMS_EXEC_THREADS;
+	cfg.uc_ncpus = 2;
+	if ((error = ustreams_boot(&cfg)) != 0) {
+		fprintf(stderr, "bench-ustreams: ustreams_boot: %s\n",
+		    strerror(error));
+		return (1);
+	}
+	versions();
+	bench_emitf("ustreams.memsize", "%zu", cfg.uc_memsize);
+
+	bench_section_single(both, 2, at);
+	bench_section_burst(both, 2);
+	ns[0] = at[0].f_med;
+	ns[1] = at[1].f_med;
+	ns[2] = 1.0;
+	bench_scaling(three, 3, BENCH_SIZE, ns);
+	bench_pipeline(three, 3, BENCH_SIZE, ns);
+	bench_footprint();
+	bench_bufcall_cost();
+	bench_bufcall_latency();
+	bench_wakeup();
+
+	if ((error = ustreams_shutdown()) != 0) {
+		fprintf(stderr, "bench-ustreams: ustreams_shutdown: %s\n",
+		    strerror(error));
+		return (1);
+	}
+	return (0);
+}
