@@ -58,8 +58,13 @@ thr_now(void)
 	return (ust_clock_monotonic_ns() - thr.t_epoch);
 }
 
-/* Queue a due event where its context runs it.  t_lock held. */
-static void
+/*
+ * Queue a due event where its context runs it.  t_lock held.  Returns the
+ * condition variable to signal, which the caller does after dropping
+ * t_lock where it can: a thread woken while the lock is still held only
+ * blocks on it again.
+ */
+static pthread_cond_t *
 ready_locked(struct ust_event *ev)
 {
 	struct ust_evq *q;
@@ -79,28 +84,29 @@ ready_locked(struct ust_event *ev)
 	}
 	TAILQ_INSERT_TAIL(q, ev, ev_link);
 	ev->ev_queue = q;
-	pthread_cond_signal(cv);
+	return (cv);
 }
 
-static void
+/* Post ev; t_lock held.  Returns the condition variable to signal. */
+static pthread_cond_t *
 post_locked(struct ust_event *ev, uint64_t when)
 {
 	ev->ev_state = EV_PENDING;
 	ev->ev_seq = ++thr.t_seq;
 	ev->ev_when = when;
-	if (when == 0 || when <= thr_now()) {
-		ready_locked(ev);
-	} else {
-		ev->ev_queue = NULL;
-		RB_INSERT(ust_evtree, &thr.t_timers, ev);
-		if (RB_MIN(ust_evtree, &thr.t_timers) == ev)
-			pthread_cond_signal(&thr.t_timercv);
-	}
+	if (when == 0 || when <= thr_now())
+		return (ready_locked(ev));
+	ev->ev_queue = NULL;
+	RB_INSERT(ust_evtree, &thr.t_timers, ev);
+	if (RB_MIN(ust_evtree, &thr.t_timers) == ev)
+		return (&thr.t_timercv);
+	return (NULL);
 }
 
 static bool
 thr_post(struct ust_event *ev, uint64_t when)
 {
+	pthread_cond_t *cv = NULL;
 	bool posted = true;
 
 	pthread_mutex_lock(&thr.t_lock);
@@ -113,10 +119,12 @@ thr_post(struct ust_event *ev, uint64_t when)
 		ev->ev_when = when;
 		break;
 	default:
-		post_locked(ev, when);
+		cv = post_locked(ev, when);
 		break;
 	}
 	pthread_mutex_unlock(&thr.t_lock);
+	if (cv != NULL)
+		pthread_cond_signal(cv);
 	return (posted);
 }
 
@@ -174,8 +182,11 @@ run_locked(struct ust_event *ev)
 	pthread_mutex_lock(&thr.t_lock);
 	ev->ev_state = EV_IDLE;
 	if (ev->ev_again) {
+		pthread_cond_t *cv;
+
 		ev->ev_again = false;
-		post_locked(ev, ev->ev_when);
+		if ((cv = post_locked(ev, ev->ev_when)) != NULL)
+			pthread_cond_signal(cv);
 	}
 	if (thr.t_cancelwait > 0)
 		pthread_cond_broadcast(&thr.t_donecv);
@@ -228,8 +239,11 @@ callout_main(void *arg)
 
 		while ((ev = RB_MIN(ust_evtree, &thr.t_timers)) != NULL &&
 		    ev->ev_when <= now) {
+			pthread_cond_t *cv;
+
 			RB_REMOVE(ust_evtree, &thr.t_timers, ev);
-			ready_locked(ev);
+			if ((cv = ready_locked(ev)) != &thr.t_timercv)
+				pthread_cond_signal(cv);
 		}
 		if ((ev = TAILQ_FIRST(&thr.t_callq)) != NULL) {
 			TAILQ_REMOVE(&thr.t_callq, ev, ev_link);

@@ -52,9 +52,6 @@ static struct {
 	bool		m_below4g;
 	unsigned	m_arena;	/* jemalloc arena index */
 	int		m_mflags;	/* MALLOCX_ARENA | MALLOCX_TCACHE_NONE */
-	size_t		m_size;		/* the budget */
-	size_t		m_lo_limit;	/* BPRI_LO admitted up to this */
-	size_t		m_med_limit;	/* BPRI_MED admitted up to this */
 	bool		m_up;
 
 	/* reg_lock */
@@ -62,7 +59,6 @@ static struct {
 
 	/* Atomics. */
 	_Atomic size_t	m_charged;	/* live arena bytes (usable) */
-	_Atomic int64_t	m_held;		/* bytes in use (folded) */
 	_Atomic int64_t	m_maxheld;	/* high-water of held */
 	_Atomic uint64_t m_fail;	/* refusals by the budget */
 	_Atomic int	m_waiters;	/* KM_SLEEP callers waiting */
@@ -70,6 +66,9 @@ static struct {
 
 	struct ust_mem_hooks m_hooks;
 } mem;
+
+/* Read by every allocb: see mem.h. */
+struct ust_mem_hot ust_mem_hot;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static lock_t wait_lock = UST_LOCK_INITIALIZER("kmem wait");
@@ -167,10 +166,11 @@ mem_init(const struct ustreams_config *cfg)
 	void *p = MAP_FAILED;
 
 	memset(&mem, 0, sizeof (mem));
-	mem.m_size = cfg->uc_memsize;
-	mem.m_lo_limit = cfg->uc_memsize / 100 * cfg->uc_lo_pct +
+	memset(&ust_mem_hot, 0, sizeof (ust_mem_hot));
+	ust_mem_hot.mh_size = cfg->uc_memsize;
+	ust_mem_hot.mh_lo_limit = cfg->uc_memsize / 100 * cfg->uc_lo_pct +
 	    cfg->uc_memsize % 100 * cfg->uc_lo_pct / 100;
-	mem.m_med_limit = cfg->uc_memsize / 100 * cfg->uc_med_pct +
+	ust_mem_hot.mh_med_limit = cfg->uc_memsize / 100 * cfg->uc_med_pct +
 	    cfg->uc_memsize % 100 * cfg->uc_med_pct / 100;
 	mem.m_regsize = region_size_for(cfg->uc_memsize);
 
@@ -216,7 +216,7 @@ static void
 mem_fini(void)
 {
 	char name[64];
-	int64_t held = atomic_load(&mem.m_held);
+	int64_t held = atomic_load(&ust_mem_hot.mh_held);
 	size_t charged = atomic_load(&mem.m_charged);
 
 	if (atomic_load(&mem.m_overhead) != 0)
@@ -265,7 +265,7 @@ charge(size_t usable)
 	size_t cur = atomic_load_explicit(&mem.m_charged, memory_order_relaxed);
 
 	do {
-		if (usable > mem.m_size - cur)
+		if (usable > ust_mem_hot.mh_size - cur)
 			return (false);
 	} while (!atomic_compare_exchange_weak_explicit(&mem.m_charged, &cur,
 	    cur + usable, memory_order_relaxed, memory_order_relaxed));
@@ -359,7 +359,7 @@ ust_mem_note_max(int64_t held)
 void
 ust_mem_hold(int64_t delta)
 {
-	int64_t now = atomic_fetch_add_explicit(&mem.m_held, delta,
+	int64_t now = atomic_fetch_add_explicit(&ust_mem_hot.mh_held, delta,
 	    memory_order_seq_cst) + delta;
 
 	if (delta > 0)
@@ -370,35 +370,26 @@ ust_mem_hold(int64_t delta)
  * ust_mem_released - memory was freed: run the release hook (bufcall's
  * due check; cheap when no one waits).
  */
+/*
+ * ust_mem_fold - a CPU folds its part: held += delta, and the high-water
+ * mark is raised to what held was before plus the highest the CPU's part
+ * reached since its last fold.
+ */
+void
+ust_mem_fold(int64_t delta, int64_t maxdelta)
+{
+	int64_t before = atomic_fetch_add_explicit(&ust_mem_hot.mh_held, delta,
+	    memory_order_seq_cst);
+
+	if (maxdelta > 0)
+		ust_mem_note_max(before + maxdelta);
+}
+
 void
 ust_mem_released(void)
 {
 	if (mem.m_hooks.mh_release != NULL)
 		mem.m_hooks.mh_release();
-}
-
-int64_t
-ust_mem_held(void)
-{
-	return (atomic_load_explicit(&mem.m_held, memory_order_relaxed));
-}
-
-size_t
-ust_mem_size(void)
-{
-	return (mem.m_size);
-}
-
-size_t
-ust_mem_lo_limit(void)
-{
-	return (mem.m_lo_limit);
-}
-
-size_t
-ust_mem_med_limit(void)
-{
-	return (mem.m_med_limit);
 }
 
 void
@@ -427,24 +418,26 @@ ustreams_mem_contains(const void *p, size_t len)
 int
 ustreams_memstat(struct ustreams_memstat *msp)
 {
-	int64_t held;
+	int64_t held, folded, maxpart = 0;
 	size_t cached = 0;
 
 	if (!mem.m_up)
 		return (ENXIO);
-	held = atomic_load(&mem.m_held);
+	held = folded = atomic_load(&ust_mem_hot.mh_held);
 	if (mem.m_hooks.mh_unfolded != NULL)
-		held += mem.m_hooks.mh_unfolded(&cached);
+		held += mem.m_hooks.mh_unfolded(&cached, &maxpart);
 	memset(msp, 0, sizeof (*msp));
-	msp->ms_size = mem.m_size;
+	msp->ms_size = ust_mem_hot.mh_size;
 	msp->ms_inuse = held < 0 ? 0 : (size_t)held;
 	msp->ms_maxinuse = (size_t)atomic_load(&mem.m_maxheld);
+	if (maxpart > 0 && folded + maxpart > (int64_t)msp->ms_maxinuse)
+		msp->ms_maxinuse = (size_t)(folded + maxpart);
 	if (msp->ms_maxinuse < msp->ms_inuse)
 		msp->ms_maxinuse = msp->ms_inuse;
 	msp->ms_cached = cached;
 	msp->ms_overhead = atomic_load(&mem.m_overhead);
-	msp->ms_lo_limit = mem.m_lo_limit;
-	msp->ms_med_limit = mem.m_med_limit;
+	msp->ms_lo_limit = ust_mem_hot.mh_lo_limit;
+	msp->ms_med_limit = ust_mem_hot.mh_med_limit;
 	msp->ms_fail = atomic_load(&mem.m_fail);
 	msp->ms_region = mem.m_base;
 	msp->ms_region_size = mem.m_regsize;

@@ -40,11 +40,46 @@ extern size_t ust_mem_usable(size_t size);
 extern size_t ust_mem_usable_of(const void *p);
 
 extern void ust_mem_hold(int64_t delta);
-extern int64_t ust_mem_held(void);
+extern void ust_mem_fold(int64_t delta, int64_t maxdelta);
 extern void ust_mem_note_max(int64_t held);
-extern size_t ust_mem_size(void);
-extern size_t ust_mem_lo_limit(void);
-extern size_t ust_mem_med_limit(void);
+
+/*
+ * What every allocb reads: the limits, set at boot, and the folded held
+ * count, written only when a CPU folds, on a cache line of its own.
+ */
+struct ust_mem_hot {
+	size_t		mh_size;	/* the budget */
+	size_t		mh_lo_limit;	/* BPRI_LO admitted up to this */
+	size_t		mh_med_limit;	/* BPRI_MED admitted up to this */
+	_Alignas(64) _Atomic int64_t mh_held;	/* bytes in use, folded */
+	char		mh_pad[64 - sizeof (int64_t)];
+};
+extern struct ust_mem_hot ust_mem_hot;
+
+static inline size_t
+ust_mem_size(void)
+{
+	return (ust_mem_hot.mh_size);
+}
+
+static inline size_t
+ust_mem_lo_limit(void)
+{
+	return (ust_mem_hot.mh_lo_limit);
+}
+
+static inline size_t
+ust_mem_med_limit(void)
+{
+	return (ust_mem_hot.mh_med_limit);
+}
+
+static inline int64_t
+ust_mem_held(void)
+{
+	return (atomic_load_explicit(&ust_mem_hot.mh_held,
+	    memory_order_relaxed));
+}
 extern void ust_mem_count_fail(void);
 extern void ust_mem_released(void);
 
@@ -53,14 +88,15 @@ extern void ust_mem_released(void);
  * fini:
  *  - reclaim: give cached objects back to the arena; called when the
  *    budget refuses an arena allocation, before the refusal is final.
- *  - unfolded: held bytes not yet folded into the global count, and the
- *    bytes cached (for ustreams_memstat).
+ *  - unfolded: held bytes not yet folded into the global count, the
+ *    highest unfolded part of any CPU since its last fold, and the bytes
+ *    cached (for ustreams_memstat).
  *  - release: called after held went down, so that bufcall can look for
  *    waiters that are now due.  It must be cheap when no one waits.
  */
 struct ust_mem_hooks {
 	void	(*mh_reclaim)(void);
-	int64_t	(*mh_unfolded)(size_t *cachedp);
+	int64_t	(*mh_unfolded)(size_t *cachedp, int64_t *maxp);
 	void	(*mh_release)(void);
 };
 extern void ust_mem_set_hooks(const struct ust_mem_hooks *hooks);

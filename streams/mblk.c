@@ -121,7 +121,7 @@ mblk_init(mblk_t *mp, unsigned cls, uint32_t footprint, unsigned char *base,
 	return (mp);
 }
 
-static mblk_t *
+static __attribute__((noinline, cold)) mblk_t *
 allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 {
 	size_t slack = (align > 1 ? align - 1 : 0) + (boundary != 0 ? size : 0);
@@ -164,13 +164,15 @@ allocb(int size, uint_t pri)
 	unsigned cls;
 	mblk_t *mp;
 
-	if (__builtin_expect(size < 0 || (size_t)size > ust_mem_size(), 0)) {
-		strcache_count_badsize();
-		return (NULL);
-	}
+	/* A negative size is a huge one here, and goes the slow way. */
 	cls = strclass_of((uint32_t)size);
-	if (__builtin_expect(cls == SC_OVERSIZE, 0))
+	if (__builtin_expect(cls == SC_OVERSIZE, 0)) {
+		if (size < 0 || (size_t)size > ust_mem_size()) {
+			strcache_count_badsize();
+			return (NULL);
+		}
 		return (allocb_oversize((uint32_t)size, pri, 1, 0));
+	}
 	cpu = strcpu_self();
 	if (__builtin_expect(cpu == NULL ||
 	    !str_admit(pri, strclass_footprint[cls], strcpu_held(cpu)), 0)) {
@@ -353,7 +355,7 @@ desballoc(unsigned char *base, int size, uint_t pri, frtn_t *frtnp)
 }
 
 /* The last reference to dbp is gone: its object goes back. */
-static void
+static inline void
 dblk_lastfree(dblk_t *dbp, const void *caller)
 {
 	mblk_t *home = MB_HOMEMB(dbp);
@@ -382,13 +384,19 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 	}
 }
 
-void
-dblk_release(dblk_t *dbp, const void *caller)
+static inline __attribute__((always_inline)) void
+dblk_release_inline(dblk_t *dbp, const void *caller)
 {
 	/* Sole reference: no one else can take one, no atomic needed. */
 	if (__atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1 ||
 	    __atomic_sub_fetch(&dbp->db_ref, 1, __ATOMIC_ACQ_REL) == 0)
 		dblk_lastfree(dbp, caller);
+}
+
+void
+dblk_release(dblk_t *dbp, const void *caller)
+{
+	dblk_release_inline(dbp, caller);
 }
 
 void
@@ -411,7 +419,7 @@ freeb_common(mblk_t *mp, const void *caller)
 	mp->b_ufreer = (void *)caller;
 	if (__builtin_expect(dbp == MB_HOMEDB(mp) &&
 	    (mp->b_uflags & MB_UHOME), 1)) {
-		dblk_release(dbp, caller);
+		dblk_release_inline(dbp, caller);
 		return;
 	}
 	dblk_release(dbp, caller);

@@ -62,7 +62,6 @@
 #define	OBJ_UNPOISON(p, n)	((void)(p), (void)(n))
 #endif
 
-#define	FOLD_BYTES	(64 * 1024)
 #define	MAG_BYTES_MAX	(256 * 1024)
 #define	MAG_DEPTH_MIN	4
 #define	MAG_DEPTH_MAX	64
@@ -72,26 +71,6 @@
 const uint32_t strclass_footprint[SC_NCLASS] = {
 	64, SC_ESBSIZE,
 	192, 256, 384, 640, 1280, 2560, 5120, 10240, 20480, 40960, 81920,
-};
-
-/* A magazine: a chain of free objects through b_next. */
-struct mag {
-	mblk_t		*m_head;
-	int		m_n;
-};
-
-struct strcpu_class {
-	struct mag	cc_loaded;
-	struct mag	cc_prev;
-	_Atomic int64_t	cc_cached;	/* objects in the two magazines */
-	_Atomic int64_t	cc_inuse;	/* in use, not yet folded */
-	_Atomic uint64_t cc_total;	/* allocations, not yet folded */
-};
-
-struct strcpu {
-	struct strcpu_class sc_cls[SC_NCLASS];
-	_Atomic int64_t	sc_held;	/* held bytes, not yet folded */
-	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
 };
 
 /* A size class: the depot and the folded counters. */
@@ -114,37 +93,17 @@ _Atomic int strcache_waiters;
 
 static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(, strcpu) cpu_list = LIST_HEAD_INITIALIZER(cpu_list);
-static _Atomic uint64_t cache_gen;	/* instance generation; 0: down */
+_Atomic uint64_t strcache_gen;		/* instance generation; 0: down */
 static pthread_key_t cpu_key;
 static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
 
-static __thread struct strcpu *tls_cpu;
-static __thread uint64_t tls_gen;
-
-static inline int64_t
-ld(_Atomic int64_t *c)
-{
-	return (atomic_load_explicit(c, memory_order_relaxed));
-}
-
-/* Single-writer counters: a relaxed load and store, no locked RMW. */
-static inline void
-own_add(_Atomic int64_t *c, int64_t d)
-{
-	atomic_store_explicit(c, ld(c) + d, memory_order_relaxed);
-}
-
-static inline void
-own_addu(_Atomic uint64_t *c, uint64_t d)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c,
-	    memory_order_relaxed) + d, memory_order_relaxed);
-}
+__thread struct strcpu *strcpu_tls STRCACHE_TLS;
+__thread uint64_t strcpu_tls_gen STRCACHE_TLS;
 
 static void
 note_max(_Atomic int64_t *maxp, int64_t v)
 {
-	int64_t m = ld(maxp);
+	int64_t m = sc_ld(maxp);
 
 	while (v > m && !atomic_compare_exchange_weak_explicit(maxp, &m, v,
 	    memory_order_relaxed, memory_order_relaxed))
@@ -190,21 +149,27 @@ obj_unpoison(mblk_t *obj, unsigned cls)
 }
 
 static inline void
+mag_set(struct mag *m, mblk_t *head, int n)
+{
+	m->m_head = head;
+	atomic_store_explicit(&m->m_n, n, memory_order_relaxed);
+}
+
+static inline void
 mag_push(struct mag *m, mblk_t *obj)
 {
 	obj->b_next = m->m_head;
-	m->m_head = obj;
-	m->m_n++;
+	mag_set(m, obj, mag_count(m) + 1);
 }
 
-static inline mblk_t *
-mag_pop(struct mag *m)
+static inline void
+mag_swap(struct mag *a, struct mag *b)
 {
-	mblk_t *obj = m->m_head;
+	mblk_t *h = a->m_head;
+	int n = mag_count(a);
 
-	m->m_head = obj->b_next;
-	m->m_n--;
-	return (obj);
+	mag_set(a, b->m_head, mag_count(b));
+	mag_set(b, h, n);
 }
 
 /* Give a chain of objects back to the arena. */
@@ -220,22 +185,32 @@ chain_release(mblk_t *obj, unsigned cls)
 	}
 }
 
-/* Fold a CPU's counters into the globals. */
-static void
-cpu_fold(struct strcpu *cpu)
+/*
+ * Fold a CPU's counters into the globals.  The high-water marks are
+ * folded too: the global count before the fold plus the CPU's highest
+ * unfolded part since the last one.  With one allocating thread that is
+ * the exact high-water mark; with several, it errs by what the others had
+ * not folded yet.
+ */
+void
+strcache_fold(struct strcpu *cpu)
 {
-	int64_t held = ld(&cpu->sc_held);
+	int64_t held = sc_ld(&cpu->sc_held), hmax = sc_ld(&cpu->sc_held_max);
 
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
 		struct strcpu_class *cc = &cpu->sc_cls[c];
-		int64_t d = ld(&cc->cc_inuse);
+		int64_t d = sc_ld(&cc->cc_inuse), m = sc_ld(&cc->cc_inuse_max);
 		uint64_t t = atomic_load_explicit(&cc->cc_total,
 		    memory_order_relaxed);
 
-		if (d != 0) {
-			atomic_store_explicit(&cc->cc_inuse, 0,
-			    memory_order_relaxed);
-			atomic_fetch_add(&strclass[c].sc_inuse, d);
+		if (d != 0 || m != 0) {
+			int64_t before;
+
+			sc_st(&cc->cc_inuse, 0);
+			sc_st(&cc->cc_inuse_max, 0);
+			before = atomic_fetch_add(&strclass[c].sc_inuse, d);
+			if (m > 0)
+				note_max(&strclass[c].sc_max, before + m);
 		}
 		if (t != 0) {
 			atomic_store_explicit(&cc->cc_total, 0,
@@ -243,26 +218,33 @@ cpu_fold(struct strcpu *cpu)
 			atomic_fetch_add(&strclass[c].sc_total, t);
 		}
 	}
-	if (held != 0) {
-		atomic_store_explicit(&cpu->sc_held, 0, memory_order_relaxed);
-		ust_mem_hold(held);
+	if (held != 0 || hmax != 0) {
+		sc_st(&cpu->sc_held, 0);
+		sc_st(&cpu->sc_held_max, 0);
+		ust_mem_fold(held, hmax);
 	}
 }
 
-/* Give a CPU's magazines back to the arena and fold its counters. */
+/* Fold, then tell bufcall that memory came back. */
+void
+strcache_fold_release(struct strcpu *cpu)
+{
+	strcache_fold(cpu);
+	ust_mem_released();
+}
+
+/* Give a CPU's magazines back to the arena. */
 static void
-cpu_drain(struct strcpu *cpu)
+cpu_empty(struct strcpu *cpu)
 {
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
 		struct strcpu_class *cc = &cpu->sc_cls[c];
 
 		chain_release(cc->cc_loaded.m_head, c);
 		chain_release(cc->cc_prev.m_head, c);
-		cc->cc_loaded = (struct mag){ NULL, 0 };
-		cc->cc_prev = (struct mag){ NULL, 0 };
-		atomic_store_explicit(&cc->cc_cached, 0, memory_order_relaxed);
+		mag_set(&cc->cc_loaded, NULL, 0);
+		mag_set(&cc->cc_prev, NULL, 0);
 	}
-	cpu_fold(cpu);
 }
 
 static void
@@ -271,7 +253,8 @@ cpu_retire(struct strcpu *cpu)
 	pthread_mutex_lock(&cpu_lock);
 	LIST_REMOVE(cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
-	cpu_drain(cpu);
+	cpu_empty(cpu);
+	strcache_fold(cpu);
 	ust_mem_put_overhead(cpu, sizeof (*cpu));
 }
 
@@ -281,11 +264,11 @@ cpu_key_dtor(void *arg)
 {
 	struct strcpu *cpu = arg;
 
-	if (cpu != NULL && tls_cpu == cpu && tls_gen != 0 &&
-	    tls_gen == atomic_load(&cache_gen))
+	if (cpu != NULL && strcpu_tls == cpu && strcpu_tls_gen != 0 &&
+	    strcpu_tls_gen == atomic_load(&strcache_gen))
 		cpu_retire(cpu);
-	tls_cpu = NULL;
-	tls_gen = 0;
+	strcpu_tls = NULL;
+	strcpu_tls_gen = 0;
 }
 
 static void
@@ -294,68 +277,34 @@ cpu_key_create(void)
 	VERIFY(pthread_key_create(&cpu_key, cpu_key_dtor) == 0);
 }
 
-static struct strcpu *
+struct strcpu *
 strcpu_create(void)
 {
-	uint64_t gen = atomic_load(&cache_gen);
+	uint64_t gen = atomic_load(&strcache_gen);
 	struct strcpu *cpu;
 
 	if (gen == 0)
 		return (NULL);
 	if ((cpu = ust_mem_get_overhead(sizeof (*cpu))) == NULL)
 		return (NULL);
+	for (unsigned c = 0; c < SC_NCLASS; c++)
+		cpu->sc_cls[c].cc_depth = strclass[c].sc_depth;
 	pthread_mutex_lock(&cpu_lock);
 	LIST_INSERT_HEAD(&cpu_list, cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
-	tls_cpu = cpu;
-	tls_gen = gen;
+	strcpu_tls = cpu;
+	strcpu_tls_gen = gen;
 	(void) pthread_setspecific(cpu_key, cpu);
 	return (cpu);
-}
-
-struct strcpu *
-strcpu_self(void)
-{
-	if (__builtin_expect(tls_cpu != NULL && tls_gen ==
-	    atomic_load_explicit(&cache_gen, memory_order_relaxed), 1))
-		return (tls_cpu);
-	return (strcpu_create());
 }
 
 /* This thread's CPU if it has one in the running instance; never creates. */
 static struct strcpu *
 strcpu_current(void)
 {
-	if (tls_cpu != NULL && tls_gen == atomic_load(&cache_gen))
-		return (tls_cpu);
+	if (strcpu_tls != NULL && strcpu_tls_gen == atomic_load(&strcache_gen))
+		return (strcpu_tls);
 	return (NULL);
-}
-
-int64_t
-strcpu_held(struct strcpu *cpu)
-{
-	return (ust_mem_held() + ld(&cpu->sc_held));
-}
-
-/* Account one object of class cls leaving (+1) or entering (-1) use. */
-static inline void
-cpu_count(struct strcpu *cpu, unsigned cls, int dir)
-{
-	struct strcpu_class *cc = &cpu->sc_cls[cls];
-	int64_t fp = (int64_t)strclass_footprint[cls] * dir;
-	int64_t held = ld(&cpu->sc_held) + fp;
-
-	own_add(&cc->cc_inuse, dir);
-	atomic_store_explicit(&cpu->sc_held, held, memory_order_relaxed);
-	if (dir > 0) {
-		own_addu(&cc->cc_total, 1);
-		/* High-water marks: the global part plus ours. */
-		note_max(&strclass[cls].sc_max,
-		    ld(&strclass[cls].sc_inuse) + ld(&cc->cc_inuse));
-		ust_mem_note_max(ust_mem_held() + held);
-	}
-	if (held >= FOLD_BYTES || held <= -FOLD_BYTES)
-		cpu_fold(cpu);
 }
 
 /* Take a full magazine from the depot into m; false if there is none. */
@@ -364,6 +313,7 @@ depot_get(unsigned cls, struct mag *m)
 {
 	struct strclass *sc = &strclass[cls];
 	mblk_t *head;
+	int n;
 
 	pthread_mutex_lock(&sc->sc_depot_lock);
 	if ((head = sc->sc_depot) != NULL) {
@@ -373,9 +323,9 @@ depot_get(unsigned cls, struct mag *m)
 	pthread_mutex_unlock(&sc->sc_depot_lock);
 	if (head == NULL)
 		return (false);
-	m->m_head = head;
-	m->m_n = (int)(uintptr_t)head->b_rptr;
-	atomic_fetch_sub(&sc->sc_depot_objs, m->m_n);
+	n = (int)(uintptr_t)head->b_rptr;
+	mag_set(m, head, n);
+	atomic_fetch_sub(&sc->sc_depot_objs, n);
 	return (true);
 }
 
@@ -385,22 +335,22 @@ depot_put(unsigned cls, struct mag *m)
 {
 	struct strclass *sc = &strclass[cls];
 	mblk_t *head = m->m_head;
+	int n = mag_count(m);
 
 	ASSERT(head != NULL);
-	head->b_rptr = (unsigned char *)(uintptr_t)m->m_n;
+	head->b_rptr = (unsigned char *)(uintptr_t)n;
+	mag_set(m, NULL, 0);
 	pthread_mutex_lock(&sc->sc_depot_lock);
 	if (sc->sc_ndepot < DEPOT_MAX) {
 		head->b_prev = sc->sc_depot;
 		sc->sc_depot = head;
 		sc->sc_ndepot++;
+		atomic_fetch_add(&sc->sc_depot_objs, n);
 		head = NULL;
 	}
 	pthread_mutex_unlock(&sc->sc_depot_lock);
-	if (head == NULL)
-		atomic_fetch_add(&sc->sc_depot_objs, m->m_n);
-	else
+	if (head != NULL)
 		chain_release(head, cls);
-	*m = (struct mag){ NULL, 0 };
 }
 
 static void
@@ -428,64 +378,64 @@ depot_drain(unsigned cls)
  * (and give back) the very objects being gathered.
  */
 static void
-arena_fill(unsigned cls, struct mag *m)
+arena_fill(struct strcpu_class *cc, unsigned cls, struct mag *m)
 {
-	int want = strclass[cls].sc_depth / 2;
+	int want = cc->cc_depth / 2;
 	struct mag got = { NULL, 0 };
 	mblk_t *obj;
 
-	ASSERT(m->m_n == 0);
+	ASSERT(mag_count(m) == 0);
 	if (want < 1)
 		want = 1;
-	while (got.m_n < want &&
+	while (mag_count(&got) < want &&
 	    (obj = ust_mem_get(strclass_footprint[cls])) != NULL) {
 		obj->b_ustate = 0;
 		obj_poison(obj, cls);
 		mag_push(&got, obj);
 	}
-	*m = got;
+	mag_set(m, got.m_head, mag_count(&got));
 }
 
-mblk_t *
-strcache_alloc(struct strcpu *cpu, unsigned cls)
+/*
+ * The allocation slow path: make the loaded magazine non-empty (swap with
+ * the previous one, or take one from the depot, or fill from the arena).
+ * In debug and sanitizer builds every allocation comes here, to check and
+ * unpoison the object the fast path then pops.  False when no object can
+ * be had.
+ */
+bool
+strcache_refill(struct strcpu *cpu, unsigned cls)
 {
 	struct strcpu_class *cc = &cpu->sc_cls[cls];
-	mblk_t *obj;
 
 	ASSERT(cls < SC_NCLASS);
-	if (__builtin_expect(cc->cc_loaded.m_n == 0, 0)) {
-		if (cc->cc_prev.m_n > 0) {
-			struct mag t = cc->cc_loaded;
-
-			cc->cc_loaded = cc->cc_prev;
-			cc->cc_prev = t;
-		} else if (depot_get(cls, &cc->cc_loaded)) {
-			own_add(&cc->cc_cached, cc->cc_loaded.m_n);
-		} else {
-			arena_fill(cls, &cc->cc_loaded);
-			own_add(&cc->cc_cached, cc->cc_loaded.m_n);
-			if (cc->cc_loaded.m_n == 0)
-				return (NULL);
-		}
+	if (mag_count(&cc->cc_loaded) == 0) {
+		if (mag_count(&cc->cc_prev) > 0)
+			mag_swap(&cc->cc_loaded, &cc->cc_prev);
+		else if (!depot_get(cls, &cc->cc_loaded))
+			arena_fill(cc, cls, &cc->cc_loaded);
+		if (mag_count(&cc->cc_loaded) == 0)
+			return (false);
 	}
-	obj = mag_pop(&cc->cc_loaded);
-	own_add(&cc->cc_cached, -1);
-	obj_unpoison(obj, cls);
-	cpu_count(cpu, cls, 1);
-	return (obj);
+	obj_unpoison(cc->cc_loaded.m_head, cls);
+	return (true);
 }
 
+/*
+ * The free slow path: the loaded magazine is full (swap, or hand the
+ * previous one to the depot), a debug or sanitizer build poisons the
+ * object, or the thread has no CPU (the budget is full): then the object
+ * goes straight back to the arena.
+ */
 void
-strcache_free(unsigned cls, mblk_t *obj)
+strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 {
-	struct strcpu *cpu = strcpu_self();
 	struct strcpu_class *cc;
-	int depth = strclass[cls].sc_depth;
+	int64_t held;
 
 	ASSERT(cls < SC_NCLASS);
 	obj_poison(obj, cls);
-	if (__builtin_expect(cpu == NULL, 0)) {
-		/* No CPU can be had (the budget is full): straight back. */
+	if (cpu == NULL) {
 		OBJ_UNPOISON(obj, strclass_footprint[cls]);
 		ust_mem_put(obj, strclass_footprint[cls]);
 		atomic_fetch_sub(&strclass[cls].sc_inuse, 1);
@@ -494,24 +444,18 @@ strcache_free(unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (__builtin_expect(cc->cc_loaded.m_n >= depth, 0)) {
-		if (cc->cc_prev.m_n == 0) {
-			cc->cc_prev = cc->cc_loaded;
-		} else {
-			own_add(&cc->cc_cached, -cc->cc_prev.m_n);
+	if (mag_count(&cc->cc_loaded) >= cc->cc_depth) {
+		if (mag_count(&cc->cc_prev) > 0)
 			depot_put(cls, &cc->cc_prev);
-			cc->cc_prev = cc->cc_loaded;
-		}
-		cc->cc_loaded = (struct mag){ NULL, 0 };
+		mag_swap(&cc->cc_loaded, &cc->cc_prev);
 	}
 	mag_push(&cc->cc_loaded, obj);
-	own_add(&cc->cc_cached, 1);
-	cpu_count(cpu, cls, -1);
-	if (__builtin_expect(atomic_load_explicit(&strcache_waiters,
-	    memory_order_relaxed) != 0, 0)) {
-		cpu_fold(cpu);
-		ust_mem_released();
-	}
+	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
+	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
+	sc_st(&cpu->sc_held, held);
+	if (held <= -FOLD_BYTES || atomic_load_explicit(&strcache_waiters,
+	    memory_order_relaxed) != 0)
+		strcache_fold_release(cpu);
 }
 
 mblk_t *
@@ -537,7 +481,7 @@ strcache_free_oversize(mblk_t *obj, size_t footprint)
 	ust_mem_released();
 }
 
-void
+__attribute__((cold)) void
 strcache_count_fail(unsigned cls, unsigned pri)
 {
 	ASSERT(cls <= SC_OVERSIZE);
@@ -561,39 +505,36 @@ strcache_reclaim(void)
 
 	for (unsigned c = 0; c < SC_NCLASS; c++)
 		depot_drain(c);
-	if (cpu != NULL) {
-		for (unsigned c = 0; c < SC_NCLASS; c++) {
-			struct strcpu_class *cc = &cpu->sc_cls[c];
-
-			chain_release(cc->cc_loaded.m_head, c);
-			chain_release(cc->cc_prev.m_head, c);
-			cc->cc_loaded = (struct mag){ NULL, 0 };
-			cc->cc_prev = (struct mag){ NULL, 0 };
-			atomic_store_explicit(&cc->cc_cached, 0,
-			    memory_order_relaxed);
-		}
-	}
+	if (cpu != NULL)
+		cpu_empty(cpu);
 }
 
-/* ddi statistics hook: held bytes not yet folded, and bytes cached. */
+/*
+ * ddi statistics hook: held bytes not yet folded, the highest any CPU's
+ * unfolded part reached since its last fold, and the bytes cached.
+ */
 static int64_t
-strcache_unfolded(size_t *cachedp)
+strcache_unfolded(size_t *cachedp, int64_t *maxp)
 {
 	struct strcpu *cpu;
-	int64_t held = 0, cached = 0;
+	int64_t held = 0, cached = 0, max = 0;
 
 	pthread_mutex_lock(&cpu_lock);
 	LIST_FOREACH(cpu, &cpu_list, sc_link) {
-		held += ld(&cpu->sc_held);
+		held += sc_ld(&cpu->sc_held);
+		if (sc_ld(&cpu->sc_held_max) > max)
+			max = sc_ld(&cpu->sc_held_max);
 		for (unsigned c = 0; c < SC_NCLASS; c++)
-			cached += ld(&cpu->sc_cls[c].cc_cached) *
+			cached += (int64_t)(mag_count(&cpu->sc_cls[c].cc_loaded) +
+			    mag_count(&cpu->sc_cls[c].cc_prev)) *
 			    strclass_footprint[c];
 	}
 	pthread_mutex_unlock(&cpu_lock);
 	for (unsigned c = 0; c < SC_NCLASS; c++)
-		cached += ld(&strclass[c].sc_depot_objs) *
+		cached += sc_ld(&strclass[c].sc_depot_objs) *
 		    strclass_footprint[c];
 	*cachedp = cached > 0 ? (size_t)cached : 0;
+	*maxp = max;
 	return (held);
 }
 
@@ -605,8 +546,9 @@ int64_t
 strcache_held_exact(void)
 {
 	size_t cached;
+	int64_t max;
 
-	return (ust_mem_held() + strcache_unfolded(&cached));
+	return (ust_mem_held() + strcache_unfolded(&cached, &max));
 }
 
 /* ddi release hook: memory went back; tell bufcall if anyone waits. */
@@ -626,6 +568,7 @@ ustreams_strstat(struct ustreams_strstat *ssp)
 {
 	struct strcpu *cpu;
 	int64_t inuse[SC_NCLASS + 1], cached[SC_NCLASS + 1];
+	int64_t max[SC_NCLASS + 1];
 	uint64_t total[SC_NCLASS + 1];
 	int error;
 
@@ -633,17 +576,25 @@ ustreams_strstat(struct ustreams_strstat *ssp)
 	if ((error = ustreams_memstat(&ssp->ss_mem)) != 0)
 		return (error);
 	for (unsigned c = 0; c <= SC_NCLASS; c++) {
-		inuse[c] = ld(&strclass[c].sc_inuse);
-		cached[c] = ld(&strclass[c].sc_depot_objs);
+		inuse[c] = sc_ld(&strclass[c].sc_inuse);
+		cached[c] = sc_ld(&strclass[c].sc_depot_objs);
 		total[c] = atomic_load(&strclass[c].sc_total);
+		max[c] = sc_ld(&strclass[c].sc_max);
 	}
 	pthread_mutex_lock(&cpu_lock);
 	LIST_FOREACH(cpu, &cpu_list, sc_link) {
 		for (unsigned c = 0; c < SC_NCLASS; c++) {
-			inuse[c] += ld(&cpu->sc_cls[c].cc_inuse);
-			cached[c] += ld(&cpu->sc_cls[c].cc_cached);
-			total[c] += atomic_load_explicit(
-			    &cpu->sc_cls[c].cc_total, memory_order_relaxed);
+			struct strcpu_class *cc = &cpu->sc_cls[c];
+			int64_t m = sc_ld(&strclass[c].sc_inuse) +
+			    sc_ld(&cc->cc_inuse_max);
+
+			inuse[c] += sc_ld(&cc->cc_inuse);
+			cached[c] += mag_count(&cc->cc_loaded) +
+			    mag_count(&cc->cc_prev);
+			total[c] += atomic_load_explicit(&cc->cc_total,
+			    memory_order_relaxed);
+			if (sc_ld(&cc->cc_inuse_max) > 0 && m > max[c])
+				max[c] = m;
 		}
 	}
 	pthread_mutex_unlock(&cpu_lock);
@@ -671,7 +622,7 @@ ustreams_strstat(struct ustreams_strstat *ssp)
 		cs->cs_inuse = inuse[c] > 0 ? (uint64_t)inuse[c] : 0;
 		cs->cs_cached = cached[c] > 0 ? (uint64_t)cached[c] : 0;
 		cs->cs_total = total[c];
-		cs->cs_max = (uint64_t)ld(&strclass[c].sc_max);
+		cs->cs_max = max[c] > 0 ? (uint64_t)max[c] : 0;
 		if (cs->cs_max < cs->cs_inuse)
 			cs->cs_max = cs->cs_inuse;
 		cs->cs_fail = atomic_load(&strclass[c].sc_fail);
@@ -710,7 +661,7 @@ strcache_init(const struct ustreams_config *cfg)
 	atomic_store(&badsize, 0);
 	atomic_store(&strcache_waiters, 0);
 	ust_mem_set_hooks(&hooks);
-	atomic_store(&cache_gen, ++gen_next);
+	atomic_store(&strcache_gen, ++gen_next);
 	return (0);
 }
 
@@ -720,22 +671,23 @@ strcache_fini(void)
 	struct strcpu *cpu;
 	int64_t leaked = 0;
 
-	atomic_store(&cache_gen, 0);
+	atomic_store(&strcache_gen, 0);
 	pthread_mutex_lock(&cpu_lock);
 	while ((cpu = LIST_FIRST(&cpu_list)) != NULL) {
 		LIST_REMOVE(cpu, sc_link);
 		pthread_mutex_unlock(&cpu_lock);
-		cpu_drain(cpu);
+		cpu_empty(cpu);
+		strcache_fold(cpu);
 		ust_mem_put_overhead(cpu, sizeof (*cpu));
 		pthread_mutex_lock(&cpu_lock);
 	}
 	pthread_mutex_unlock(&cpu_lock);
-	tls_cpu = NULL;
-	tls_gen = 0;
+	strcpu_tls = NULL;
+	strcpu_tls_gen = 0;
 	for (unsigned c = 0; c <= SC_NCLASS; c++) {
 		if (c < SC_NCLASS)
 			depot_drain(c);
-		leaked += ld(&strclass[c].sc_inuse);
+		leaked += sc_ld(&strclass[c].sc_inuse);
 		pthread_mutex_destroy(&strclass[c].sc_depot_lock);
 	}
 	if (leaked != 0)

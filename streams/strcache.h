@@ -17,6 +17,9 @@
 #include <sys/stream.h>
 #include <sys/ustreams_stat.h>
 #include <stdatomic.h>
+#include <sys/queue.h>
+
+#include "../ddi/mem.h"
 
 #define	SC_MBLK		0	/* a bare message block: 64 bytes */
 #define	SC_ESB		1	/* esballoc header: mblk, dblk, event */
@@ -27,8 +30,6 @@
 
 #define	SC_HDRSIZE	128	/* mblk + dblk in front of the data */
 #define	SC_ESBSIZE	256	/* mblk + dblk + deferred-free event */
-
-struct strcpu;
 
 /* Footprint (bytes) and, for data classes, buffer bytes of a class. */
 extern const uint32_t strclass_footprint[SC_NCLASS];
@@ -57,19 +58,163 @@ strclass_of(uint32_t size)
 	return (SC_DATA0 + k);
 }
 
+/*
+ * A CPU's cache.  Written only by its thread; the counters and magazine
+ * counts are relaxed atomics (plain loads and stores on the fast path) so
+ * that the statistics can read them from another thread.
+ */
+struct mag {
+	mblk_t		*m_head;	/* chain through b_next */
+	_Atomic int	m_n;
+};
+
+struct strcpu_class {
+	struct mag	cc_loaded;
+	struct mag	cc_prev;
+	int		cc_depth;	/* magazine capacity; set once */
+	_Atomic int64_t	cc_inuse;	/* in use, not yet folded */
+	_Atomic int64_t	cc_inuse_max;	/* max of cc_inuse since the fold */
+	_Atomic uint64_t cc_total;	/* allocations, not yet folded */
+};
+
+struct strcpu {
+	struct strcpu_class sc_cls[SC_NCLASS];
+	_Atomic int64_t	sc_held;	/* held bytes, not yet folded */
+	_Atomic int64_t	sc_held_max;	/* max of sc_held since the fold */
+	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
+};
+
+#define	FOLD_BYTES	(64 * 1024)
+
+#define	STRCACHE_TLS	__attribute__((tls_model("initial-exec")))
+extern __thread struct strcpu *strcpu_tls STRCACHE_TLS;
+extern __thread uint64_t strcpu_tls_gen STRCACHE_TLS;
+extern _Atomic uint64_t strcache_gen;
+
+/* The slow paths, out of line. */
+extern struct strcpu *strcpu_create(void);
+extern bool strcache_refill(struct strcpu *cpu, unsigned cls);
+extern void strcache_free_slow(struct strcpu *cpu, unsigned cls,
+    mblk_t *obj);
+extern void strcache_fold(struct strcpu *cpu);
+extern void strcache_fold_release(struct strcpu *cpu);
+
+/*
+ * Set while someone waits for memory (bufcall): frees then fold their
+ * accounting at once and tell the waiters, instead of batching.
+ */
+extern _Atomic int strcache_waiters;
+
 /* The calling thread's CPU, created on first use; NULL if none can be. */
-extern struct strcpu *strcpu_self(void);
+static inline __attribute__((always_inline)) struct strcpu *
+strcpu_self(void)
+{
+	if (__builtin_expect(strcpu_tls != NULL && strcpu_tls_gen ==
+	    atomic_load_explicit(&strcache_gen, memory_order_relaxed), 1))
+		return (strcpu_tls);
+	return (strcpu_create());
+}
+
+static inline int64_t
+sc_ld(_Atomic int64_t *c)
+{
+	return (atomic_load_explicit(c, memory_order_relaxed));
+}
+
+static inline void
+sc_st(_Atomic int64_t *c, int64_t v)
+{
+	atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+static inline int
+mag_count(struct mag *m)
+{
+	return (atomic_load_explicit(&m->m_n, memory_order_relaxed));
+}
 
 /* Bytes in use as this CPU sees them: the global count and its own part. */
-extern int64_t strcpu_held(struct strcpu *cpu);
+static inline int64_t
+strcpu_held(struct strcpu *cpu)
+{
+	return (ust_mem_held() + sc_ld(&cpu->sc_held));
+}
+
+/* Debug and AddressSanitizer builds poison free objects: no fast path. */
+#if defined(DEBUG) || defined(__SANITIZE_ADDRESS__)
+#define	STRCACHE_FAST	0
+#else
+#define	STRCACHE_FAST	1
+#endif
 
 /*
  * strcache_alloc - an object of class cls, charged to the budget and
  * counted in use.  NULL when the budget or the region is exhausted.
- * strcache_free - give it back.  Any context; neither blocks.
+ * Any context; does not block.
  */
-extern mblk_t *strcache_alloc(struct strcpu *cpu, unsigned cls);
-extern void strcache_free(unsigned cls, mblk_t *obj);
+static inline __attribute__((always_inline)) mblk_t *
+strcache_alloc(struct strcpu *cpu, unsigned cls)
+{
+	struct strcpu_class *cc = &cpu->sc_cls[cls];
+	mblk_t *obj;
+	int64_t n, held;
+
+	if (__builtin_expect(!STRCACHE_FAST || mag_count(&cc->cc_loaded) == 0,
+	    0) && !strcache_refill(cpu, cls))
+		return (NULL);
+	obj = cc->cc_loaded.m_head;
+	cc->cc_loaded.m_head = obj->b_next;
+	atomic_store_explicit(&cc->cc_loaded.m_n,
+	    mag_count(&cc->cc_loaded) - 1, memory_order_relaxed);
+
+	/* Counted here; high-water marks are folded later (see .c). */
+	n = sc_ld(&cc->cc_inuse) + 1;
+	sc_st(&cc->cc_inuse, n);
+	if (n > sc_ld(&cc->cc_inuse_max))
+		sc_st(&cc->cc_inuse_max, n);
+	atomic_store_explicit(&cc->cc_total, atomic_load_explicit(
+	    &cc->cc_total, memory_order_relaxed) + 1, memory_order_relaxed);
+	held = sc_ld(&cpu->sc_held) + strclass_footprint[cls];
+	sc_st(&cpu->sc_held, held);
+	if (held > sc_ld(&cpu->sc_held_max))
+		sc_st(&cpu->sc_held_max, held);
+	if (__builtin_expect(held >= FOLD_BYTES, 0))
+		strcache_fold(cpu);
+	return (obj);
+}
+
+/*
+ * strcache_free - give an object of class cls back.  Any context; does
+ * not block.
+ */
+static inline __attribute__((always_inline)) void
+strcache_free(unsigned cls, mblk_t *obj)
+{
+	struct strcpu *cpu = strcpu_self();
+	struct strcpu_class *cc;
+	int64_t held;
+
+	if (__builtin_expect(!STRCACHE_FAST || cpu == NULL, 0)) {
+		strcache_free_slow(cpu, cls, obj);
+		return;
+	}
+	cc = &cpu->sc_cls[cls];
+	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_depth, 0)) {
+		strcache_free_slow(cpu, cls, obj);
+		return;
+	}
+	obj->b_next = cc->cc_loaded.m_head;
+	cc->cc_loaded.m_head = obj;
+	atomic_store_explicit(&cc->cc_loaded.m_n,
+	    mag_count(&cc->cc_loaded) + 1, memory_order_relaxed);
+	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
+	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
+	sc_st(&cpu->sc_held, held);
+	if (__builtin_expect(held <= -FOLD_BYTES ||
+	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) != 0,
+	    0))
+		strcache_fold_release(cpu);
+}
 
 /* Oversize objects: straight from the arena, counted in the oversize row. */
 extern mblk_t *strcache_alloc_oversize(size_t footprint);
@@ -81,11 +226,5 @@ extern int64_t strcache_held_exact(void);
 /* Refusal counters, by class and by priority (BPRI_LO..BPRI_HI). */
 extern void strcache_count_fail(unsigned cls, unsigned pri);
 extern void strcache_count_badsize(void);
-
-/*
- * Set while someone waits for memory (bufcall): frees then fold their
- * accounting at once and tell the waiters, instead of batching.
- */
-extern _Atomic int strcache_waiters;
 
 #endif	/* _STREAMS_STRCACHE_H */
