@@ -177,7 +177,6 @@ str_call_put(queue_t *q, mblk_t *mp)
 		return;
 	}
 	pm->pm_busy = true;
-	pm->pm_owner = pthread_self();
 	pthread_mutex_unlock(&pm->pm_lock);
 	run_put(q, mp);
 	perim_exit(qp);
@@ -197,7 +196,6 @@ perim_enter_wait(struct qpair *qp)
 		pthread_mutex_lock(&pm->pm_lock);
 		if (!pm->pm_busy) {
 			pm->pm_busy = true;
-			pm->pm_owner = pthread_self();
 			pthread_mutex_unlock(&pm->pm_lock);
 			return;
 		}
@@ -226,7 +224,6 @@ svc_event(void *arg)
 		return;
 	}
 	pm->pm_busy = true;
-	pm->pm_owner = pthread_self();
 	pthread_mutex_unlock(&pm->pm_lock);
 	run_srv(q);
 	perim_exit(qp);

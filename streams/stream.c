@@ -83,9 +83,8 @@ qpair_free(struct qpair *qp)
 static cred_t stream_cred;
 
 /*
- * Push module sw below the stream head.  0 or an errno (ENOMEM, ENXIO
- * from a module open that failed, or the open's own error).  sd_plumb
- * held.
+ * Push module sw below the stream head.  0 or an errno: ENOMEM, or the
+ * error the module's open routine returned.  sd_plumb held.
  */
 int
 stream_push(struct stdata *sd, struct modsw *sw)

@@ -45,7 +45,6 @@ struct qpriv {
 struct perim {
 	pthread_mutex_t	pm_lock;
 	bool		pm_busy;	/* a thread is inside */
-	pthread_t	pm_owner;	/* which */
 	mblk_t		*pm_head;	/* deferred puts: b_next chain, */
 	mblk_t		*pm_tail;	/*   target queue in b_prev */
 	unsigned	pm_svc;		/* service pending: 1 read, 2 write */
@@ -58,7 +57,6 @@ struct qpair {
 	struct modsw	*qp_sw;		/* the module or driver */
 	struct stdata	*qp_sd;		/* the stream; set once */
 	bool		qp_mtsafe;	/* no perimeter */
-	bool		qp_closing;	/* qprocsoff done */
 	_Atomic bool	qp_forward;	/* being popped: puts pass messages on */
 	dev_t		qp_dev;
 };

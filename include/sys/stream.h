@@ -67,7 +67,7 @@ typedef struct msgb {
 #define	MSGMARK		0x01	/* last byte of message is "marked" */
 #define	MSGNOLOOP	0x02	/* do not loop message to write side */
 #define	MSGDELIM	0x04	/* message is delimited */
-#define	MSGNOGET	0x08	/* getq does not return message */
+#define	MSGNOGET	0x08	/* (SVR4; not acted on by ustreams) */
 
 /* Message types (db_type).  QPCTL and above are high priority. */
 #define	M_DATA		0x00	/* regular data */
@@ -192,8 +192,8 @@ struct streamtab {
 typedef struct qband {
 	struct qband	*qb_next;
 	size_t		qb_count;
-	struct msgb	*qb_first;
-	struct msgb	*qb_last;
+	struct msgb	*qb_first;	/* not kept: use strqget(QFIRST) */
+	struct msgb	*qb_last;	/* not kept: use strqget(QLAST) */
 	size_t		qb_hiwat;
 	size_t		qb_lowat;
 	uint_t		qb_flag;	/* QB_FULL, QB_WANTW */
@@ -201,7 +201,7 @@ typedef struct qband {
 
 #define	QB_FULL		0x01
 #define	QB_WANTW	0x02
-#define	QB_BACK		0x04
+#define	QB_BACK		0x04	/* (SVR4; not set by ustreams) */
 
 struct queue {
 	struct qinit	*q_qinfo;	/* procedures and limits */
@@ -231,7 +231,7 @@ struct queue {
 #define	QREADR		0x0010	/* this is the read queue */
 #define	QUSE		0x0020	/* queue is in use */
 #define	QNOENB		0x0040	/* do not enable by putq */
-#define	QBACK		0x0100	/* queue was back-enabled */
+#define	QBACK		0x0100	/* back-enabled; cleared as service starts */
 #define	QHLIST		0x0200	/* stream head is on the hlist */
 #define	QPROCSON	0x0400	/* ustreams: put/service procedures on */
 
