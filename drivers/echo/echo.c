@@ -116,23 +116,6 @@ echoclose(queue_t *q, int oflag, cred_t *crp)
 	return (0);
 }
 
-/* Refuse an ioctl: M_IOCNAK with error, sent back up. */
-static void
-echo_iocnak(queue_t *q, mblk_t *mp, int error)
-{
-	struct iocblk *iocp = (struct iocblk *)(void *)mp->b_rptr;
-
-	DB_TYPE(mp) = M_IOCNAK;
-	iocp->ioc_count = 0;
-	iocp->ioc_rval = 0;
-	iocp->ioc_error = error;
-	if (mp->b_cont != NULL) {
-		freemsg(mp->b_cont);
-		mp->b_cont = NULL;
-	}
-	qreply(q, mp);
-}
-
 /* Flush q: one band (FLUSHBAND, band in the second byte) or all data. */
 static void
 echo_flushq(queue_t *q, mblk_t *mp)
@@ -184,7 +167,7 @@ echowput(queue_t *q, mblk_t *mp)
 		if (MBLKL(mp) < (ssize_t)sizeof (struct iocblk))
 			freemsg(mp);
 		else
-			echo_iocnak(q, mp, EINVAL);
+			miocnak(q, mp, 0, EINVAL);
 		break;
 	default:
 		freemsg(mp);

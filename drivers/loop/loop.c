@@ -288,17 +288,10 @@ loopclose(queue_t *q, int oflag, cred_t *crp)
 static void
 loop_iocreply(queue_t *q, mblk_t *mp, int error, int rval)
 {
-	struct iocblk *iocp = (struct iocblk *)(void *)mp->b_rptr;
-
-	DB_TYPE(mp) = error == 0 ? M_IOCACK : M_IOCNAK;
-	iocp->ioc_count = 0;
-	iocp->ioc_error = error;
-	iocp->ioc_rval = error == 0 ? rval : 0;
-	if (mp->b_cont != NULL) {
-		freemsg(mp->b_cont);
-		mp->b_cont = NULL;
-	}
-	qreply(q, mp);
+	if (error != 0)
+		miocnak(q, mp, 0, error);
+	else
+		miocack(q, mp, 0, rval);
 }
 
 /* LOOP_SET: join lp to the stream open on the minor in the ioctl. */

@@ -111,17 +111,10 @@ nullclose(queue_t *q, int oflag, cred_t *crp)
 static void
 null_iocreply(queue_t *q, mblk_t *mp, int error, size_t count)
 {
-	struct iocblk *iocp = (struct iocblk *)(void *)mp->b_rptr;
-
-	DB_TYPE(mp) = error == 0 ? M_IOCACK : M_IOCNAK;
-	iocp->ioc_error = error;
-	iocp->ioc_rval = 0;
-	iocp->ioc_count = error == 0 ? count : 0;
-	if (iocp->ioc_count == 0 && mp->b_cont != NULL) {
-		freemsg(mp->b_cont);
-		mp->b_cont = NULL;
-	}
-	qreply(q, mp);
+	if (error != 0)
+		miocnak(q, mp, 0, error);
+	else
+		miocack(q, mp, (int)count, 0);
 }
 
 static void

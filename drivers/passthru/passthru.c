@@ -92,11 +92,7 @@ passthru_getstats(queue_t *q, mblk_t *mp)
 	freemsg(mp->b_cont);
 	mp->b_cont = NULL;
 	if (error != 0) {
-		DB_TYPE(mp) = M_IOCNAK;
-		iocp->ioc_count = 0;
-		iocp->ioc_error = error;
-		iocp->ioc_rval = 0;
-		qreply(q, mp);
+		miocnak(q, mp, 0, error);
 		return;
 	}
 	ps.ps_down_msgs = atomic_load_explicit(&pt->pt_down_msgs,
@@ -110,11 +106,7 @@ passthru_getstats(queue_t *q, mblk_t *mp)
 	memcpy(bp->b_wptr, &ps, sizeof (ps));
 	bp->b_wptr += sizeof (ps);
 	mp->b_cont = bp;
-	DB_TYPE(mp) = M_IOCACK;
-	iocp->ioc_count = sizeof (ps);
-	iocp->ioc_error = 0;
-	iocp->ioc_rval = 0;
-	qreply(q, mp);
+	miocack(q, mp, sizeof (ps), 0);
 }
 
 /* passthruwput - count and pass down; answer PASSTHRU_GETSTATS. */

@@ -19,4 +19,8 @@
 #define	MBLKTAIL(mp)	(DB_LIM(mp) - (mp)->b_wptr)
 #define	MBLKSIZE(mp)	(DB_LIM(mp) - DB_BASE(mp))
 
+/* Answer an M_IOCTL in place and send it back up (streams/mioc.c). */
+extern void miocack(queue_t *wq, mblk_t *mp, int count, int rval);
+extern void miocnak(queue_t *wq, mblk_t *mp, int count, int error);
+
 #endif	/* _SYS_STRSUN_H */
