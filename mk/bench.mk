@@ -3,10 +3,13 @@
 # mk/deps.sh bench first (which installs DPDK when it can), then this with
 # V=release.
 #
-# Four programs, kept apart by what they link:
+# Five programs, kept apart by what they link or what they boot:
 #
 #   $(B)/bench/bench-ustreams  ustreams (whole archive) and jemalloc;
 #                              jemalloc is then the process's malloc
+#   $(B)/bench/bench-stream    the same libraries; boots instances of its
+#                              own (sim, then threads) for messages
+#                              through a stream against a pipe
 #   $(B)/bench/bench-glibc     the C library only, to time glibc's malloc
 #   $(B)/bench/bench-dpdk      DPDK only; built when pkg-config finds
 #                              libdpdk, so that the rest builds without it
@@ -20,11 +23,14 @@ BENCH_COMMON = $(addprefix $(BENCH_OBJ)/,measure.o sections.o threads.o)
 BENCH_UST_OBJS = $(addprefix $(BENCH_OBJ)/,main_ustreams.o \
 	alloc_ustreams.o alloc_jemalloc.o footprint.o bufcall_cost.o \
 	bufcall_latency.o wakeup.o)
+BENCH_STREAM_OBJS = $(addprefix $(BENCH_OBJ)/,main_stream.o \
+	flow_measure.o flow_ustreams.o flow_pipe.o)
 BENCH_GLIBC_OBJS = $(addprefix $(BENCH_OBJ)/,main_glibc.o alloc_glibc.o)
 BENCH_DPDK_OBJS = $(addprefix $(BENCH_OBJ)/,main_dpdk.o alloc_dpdk.o)
 BENCH_REPORT_OBJS = $(BENCH_OBJ)/report.o
 
-BENCH_PROGS = $(BENCH_OUT)/bench-ustreams $(BENCH_OUT)/bench-glibc
+BENCH_PROGS = $(BENCH_OUT)/bench-ustreams $(BENCH_OUT)/bench-stream \
+	$(BENCH_OUT)/bench-glibc
 BENCH_REPORT = $(B)/bin/bench
 
 # The objects that use neither ustreams nor jemalloc are compiled without
@@ -59,6 +65,11 @@ $(BENCH_OBJ)/main_ustreams.o: CFLAGS_ALL += \
 $(BENCH_OUT)/bench-ustreams: $(BENCH_UST_OBJS) $(BENCH_COMMON) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(VLDFLAGS) -o $@ $(BENCH_UST_OBJS) $(BENCH_COMMON) \
+		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LDLIBS_ALL)
+
+$(BENCH_OUT)/bench-stream: $(BENCH_STREAM_OBJS) $(BENCH_COMMON) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(VLDFLAGS) -o $@ $(BENCH_STREAM_OBJS) $(BENCH_COMMON) \
 		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LDLIBS_ALL)
 
 # No jemalloc here, or it would be the malloc timed.

@@ -2,12 +2,15 @@
  * The benchmarks (private to tools/bench): what the measuring programs
  * share.
  *
- * Three measuring programs print figures, one per line, on standard
+ * Four measuring programs print figures, one per line, on standard
  * output; the report program (report.c) runs them and merges what they
- * print into one report.  They are separate because of what each links:
+ * print into one report.  They are separate because of what each links
+ * or boots:
  *
  *	bench-ustreams	ustreams and jemalloc (which, without a symbol
  *			prefix, becomes the process's malloc)
+ *	bench-stream	the same libraries, and instances of its own:
+ *			messages through a stream against a pipe (flow.h)
  *	bench-glibc	nothing but the C library: glibc's malloc
  *	bench-dpdk	DPDK's mbuf pools, built only where DPDK is installed
  *
@@ -151,6 +154,14 @@ extern void bench_scaling(const struct bench_alloc *const *ba, int nba,
     size_t size, const double *single_ns);
 extern void bench_pipeline(const struct bench_alloc *const *ba, int nba,
     size_t size, const double *single_ns);
+
+/*
+ * threads.c: the i-th CPU this process may run on (-1 when it may run
+ * on fewer than two), and binding the calling thread to one (nothing for
+ * -1), which needs no privilege.
+ */
+extern int bench_nth_cpu(int i);
+extern void bench_bind_self(int cpu);
 
 /* The ustreams-only parts (bench-ustreams). */
 extern void bench_footprint(void);		/* footprint.c */

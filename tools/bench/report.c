@@ -3,8 +3,8 @@
  *
  * Usage: bench [-o FILE] [-s NAME:REASON]... [PROGRAM]...
  *
- * Each PROGRAM (by default bench-ustreams, bench-glibc and bench-dpdk
- * from ../bench next to this program) is run in turn; its standard
+ * Each PROGRAM (by default bench-ustreams, bench-stream, bench-glibc and
+ * bench-dpdk from ../bench next to this program) is run in turn; its standard
  * output is read as "key figures" lines (see bench.h) and its standard
  * error goes to PROGRAM.log.  The report is printed on standard output
  * and, with -o, written to FILE as well.  -s says that program NAME was
@@ -639,6 +639,150 @@ section_bufcall(void)
 	p("\n");
 }
 
+/*
+ * Section 7: messages through a stream against a pipe.  The figures are
+ * ns per message (flow.NAME.CASE.SIZE), shown as messages per second and
+ * MB/s; the ratio (flow.ratio.CASE.SIZE) is the median over alternating
+ * pairs of runs of the pipe's time over the stream's, that is the
+ * stream's throughput over the pipe's.  A figure whose messages failed
+ * their check reads "invalid: why".
+ */
+static const size_t flow_sizes[] = { 64, 1500 };
+#define	FLOW_NSIZES	(sizeof (flow_sizes) / sizeof (flow_sizes[0]))
+#define	FLOW_TARGET	5.0	/* the stream at least 5x the pipe, 64 B */
+
+/* The reason a flow's figure is invalid, or NULL. */
+static const char *
+flow_invalid(const char *flow, const char *what, size_t size)
+{
+	const char *v = get("flow.%s.%s.%zu", flow, what, size);
+
+	if (v == NULL || strncmp(v, "invalid ", 8) != 0)
+		return (NULL);
+	return (v + 8);
+}
+
+/* "1.23M", "523k": a rate, in a few characters. */
+static const char *
+rate(char *buf, size_t len, double per_s)
+{
+	if (per_s >= 1e6)
+		(void) snprintf(buf, len, "%.2fM", per_s / 1e6);
+	else if (per_s >= 1e4)
+		(void) snprintf(buf, len, "%.0fk", per_s / 1e3);
+	else
+		(void) snprintf(buf, len, "%.0f", per_s);
+	return (buf);
+}
+
+static void
+flow_row(const char *flow, const char *label, const char *what, size_t size,
+    bool first)
+{
+	char cell[64], r0[16], r1[16], r2[16], rt[16], b[32];
+	const char *why = flow_invalid(flow, what, size);
+	double f[3], ratio;
+
+	if (first)
+		p("   %5zu  %-10s", size, label);
+	else
+		p("   %5s  %-10s", "", label);
+	if (why != NULL) {
+		p(" invalid: %s\n", why);
+		return;
+	}
+	if (!fig(f, "flow.%s.%s.%zu", flow, what, size) || f[0] <= 0) {
+		p(" -\n");
+		return;
+	}
+	(void) snprintf(cell, sizeof (cell), "%s [%s-%s]",
+	    rate(r0, sizeof (r0), 1e9 / f[0]),
+	    rate(r1, sizeof (r1), 1e9 / f[2]),
+	    rate(r2, sizeof (r2), 1e9 / f[1]));
+	p(" %-26s %9s %8.1f", cell, ns(b, sizeof (b), f),
+	    1e3 * (double)size / f[0]);
+	ratio = num("flow.ratio.%s.%zu", what, size);
+	if (strcmp(flow, "pipe") == 0 && !isnan(ratio)) {
+		(void) snprintf(rt, sizeof (rt), "%.2fx", ratio);
+		p(" %11s", rt);
+	}
+	p("\n");
+}
+
+static void
+flow_case(const char *title, const char *what)
+{
+	p("   %s\n", title);
+	for (size_t i = 0; i < FLOW_NSIZES; i++) {
+		flow_row("ustreams", "ustreams", what, flow_sizes[i], true);
+		flow_row("pipe", "pipe", what, flow_sizes[i], false);
+	}
+}
+
+static void
+section_stream(void)
+{
+	const char *why = skipped("stream");
+
+	p("7. Stream throughput: write -> passthru -> loop -> read, against "
+	    "pipe(2) write+read\n\n");
+	if (why != NULL) {
+		p("   stream: skipped (%s)\n\n", why);
+		return;
+	}
+	p("   %5s  %-10s %-26s %9s %8s %11s\n", "bytes", "path",
+	    "messages/s [slow-fast]", "ns/msg", "MB/s", "ust/pipe");
+	flow_case("one thread writes a message, then reads it back; sim "
+	    "executive:", "one.sim");
+	flow_case("the same, threads executive (each message goes through a "
+	    "service thread):", "one.thr");
+	flow_case("a writer thread and a reader thread, threads executive:",
+	    "two");
+	p("\n   ustreams: two loop(7) streams joined with LOOP_SET, "
+	    "passthru(7) pushed on the\n   writing one; ustreams_write on it, "
+	    "ustreams_read (RMSGN, one message a read) on\n   the other; "
+	    "default water marks (loop 8192/2048, stream head 5120/1024), "
+	    "%s\n   service threads.  pipe: pipe2(fds, 0), a %s-byte buffer, "
+	    "write(2) and read(2).\n   The pipe's runs alternate with the "
+	    "stream's; ust/pipe is the stream's throughput\n   over the "
+	    "pipe's, median of the pairs of runs.  Two threads: each bound to "
+	    "a CPU\n   of its own; a run is timed from the start to the "
+	    "reader's last message.\n", or(get("flow.thr.ncpus"), "?"),
+	    or(get("flow.pipe.bufsize"), "?"));
+	p("   Every message carries its sequence number, and its length and "
+	    "number are checked\n   as it is read: %s through the stream "
+	    "(passthru counted %s going down),\n   %s through the pipe, in "
+	    "this run.\n\n", or(get("flow.ustreams.checked"), "?"),
+	    or(get("flow.ustreams.passthru"), "?"),
+	    or(get("flow.pipe.checked"), "?"));
+}
+
+/*
+ * The stream's target is judged on the writer and reader threads, the
+ * way an application would use it; the one-thread ratio is shown beside.
+ */
+static void
+target_stream(void)
+{
+	static const char what[] = "64-byte messages at least 5x pipe(2)'s "
+	    "throughput";
+	const char *why = skipped("stream");
+	double two = num("flow.ratio.two.64");
+	double one = num("flow.ratio.one.sim.64");
+
+	if (why == NULL)
+		why = flow_invalid("ustreams", "two", 64);
+	if (why == NULL)
+		why = flow_invalid("pipe", "two", 64);
+	if (why != NULL)
+		target(-1, what, "invalid: %s", why);
+	else if (isnan(two))
+		target(-1, what, "-");
+	else
+		target(two >= FLOW_TARGET, what, "writer and reader threads "
+		    "%.2fx (one thread, sim executive: %.2fx)", two, one);
+}
+
 static void
 section_targets(void)
 {
@@ -719,6 +863,7 @@ section_targets(void)
 		    "waits", "%.1f ns once waiters came and went, %.1f before "
 		    "any (noise here: %.1f ns)", a[0], h[0], noise);
 	}
+	target_stream();
 	p("\n  %d pass, %d miss, %d not measured\n", npass, nmiss, nna);
 }
 
@@ -732,6 +877,7 @@ report(void)
 	section_pipeline();
 	section_memory();
 	section_bufcall();
+	section_stream();
 	section_targets();
 }
 
@@ -774,14 +920,14 @@ main(int argc, char **argv)
 	if (npaths == 0) {
 		/* The programs live in ../bench, next to this one. */
 		static const char *const def[] = { "bench-ustreams",
-			"bench-glibc", "bench-dpdk" };
+			"bench-stream", "bench-glibc", "bench-dpdk" };
 		ssize_t n = readlink("/proc/self/exe", self, sizeof (self) - 1);
 
 		if (n <= 0)
 			usage();
 		self[n] = '\0';
 		(void) snprintf(dir, sizeof (dir), "%s", dirname(self));
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < sizeof (def) / sizeof (def[0]); i++) {
 			char path[PATH_MAX + 64];
 
 			(void) snprintf(path, sizeof (path), "%s/../bench/%s",

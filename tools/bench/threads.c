@@ -70,8 +70,8 @@ struct member {
 };
 
 /* The i-th CPU this process may run on; -1 when it has fewer than two. */
-static int
-nth_cpu(int i)
+int
+bench_nth_cpu(int i)
 {
 	cpu_set_t set;
 
@@ -85,8 +85,9 @@ nth_cpu(int i)
 	return (-1);
 }
 
-static void
-bind_self(int cpu)
+/* Bind the calling thread to one CPU (nothing when cpu < 0). */
+void
+bench_bind_self(int cpu)
 {
 	cpu_set_t set;
 
@@ -120,7 +121,7 @@ member_main(void *arg)
 	struct team *tm = mb->mb_team;
 	int i = mb->mb_index;
 
-	bind_self(mb->mb_cpu);
+	bench_bind_self(mb->mb_cpu);
 	for (int a = 0; a < tm->tm_nba; a++) {
 		if (tm->tm_ba[a]->ba_thread_init != NULL &&
 		    tm->tm_ba[a]->ba_thread_init() != 0)
@@ -153,7 +154,7 @@ team_run(struct team *tm)
 	tm->tm_fail = 0;
 	(void) pthread_barrier_init(&tm->tm_bar, NULL, NTHREADS);
 	for (int i = 0; i < NTHREADS; i++) {
-		mb[i] = (struct member){ tm, i, nth_cpu(i) };
+		mb[i] = (struct member){ tm, i, bench_nth_cpu(i) };
 		if (pthread_create(&tid[i], NULL, member_main, &mb[i]) != 0) {
 			/* Cannot happen where these run; do not hang. */
 			fprintf(stderr, "bench: cannot create threads\n");
