@@ -43,17 +43,27 @@ static char rcu_tsan_sync;
 #define	RCU_TSAN_ACQUIRE()	((void)0)
 #endif
 
+/*
+ * Read-side sections nest (putnext calls a put procedure that calls
+ * putnext ...); only the outermost one enters liburcu.
+ */
+static __thread unsigned rcu_depth __attribute__((tls_model("initial-exec")));
+
 void
 str_rcu_read_lock(void)
 {
-	urcu_bp_read_lock();
+	if (rcu_depth++ == 0)
+		urcu_bp_read_lock();
 }
 
 void
 str_rcu_read_unlock(void)
 {
-	RCU_TSAN_RELEASE();
-	urcu_bp_read_unlock();
+	ASSERT(rcu_depth > 0);
+	if (--rcu_depth == 0) {
+		RCU_TSAN_RELEASE();
+		urcu_bp_read_unlock();
+	}
 }
 
 void

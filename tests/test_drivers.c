@@ -561,12 +561,15 @@ START_TEST(loop_flow_control_crosses_to_the_writer)
 
 	boot_sim();
 	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
-	/* a's loop write queue takes 8 messages... */
-	for (uint32_t i = 0; i < 8; i++)
+	/*
+	 * The first 5 messages go straight across and fill b's stream head
+	 * (5 * 1024 bytes reach its high-water mark of 5120); the next 8
+	 * wait on a's loop write queue (8192); then a's writes are refused.
+	 */
+	for (uint32_t i = 0; i < 13; i++)
 		ck_assert_int_eq(write_seq(a, i), MSG);
-	ck_assert_int_eq(write_seq(a, 8), -1);
+	ck_assert_int_eq(write_seq(a, 13), -1);
 	ck_assert_int_eq(errno, EAGAIN);
-	/* ...b's stream head 5 of them; 3 wait on a's side. */
 	ustreams_sim_run_idle();
 	ck_assert_int_eq(nread(b), 5);
 	ck_assert_int_eq(nread(a), 0);
@@ -575,12 +578,16 @@ START_TEST(loop_flow_control_crosses_to_the_writer)
 	read_nothing(b);
 	/* b drained: its loop read queue enables a's write queue. */
 	ustreams_sim_run_idle();
-	ck_assert_int_eq(nread(b), 3);
-	for (uint32_t i = 5; i < 8; i++)
+	ck_assert_int_eq(nread(b), 5);
+	for (uint32_t i = 5; i < 10; i++)
 		read_seq(b, i);
-	ck_assert_int_eq(write_seq(a, 8), MSG);
 	ustreams_sim_run_idle();
-	read_seq(b, 8);
+	ck_assert_int_eq(nread(b), 3);
+	for (uint32_t i = 10; i < 13; i++)
+		read_seq(b, i);
+	/* Nothing queued, room across: straight up, no service run needed. */
+	ck_assert_int_eq(write_seq(a, 13), MSG);
+	read_seq(b, 13);
 	read_nothing(b);
 	read_nothing(a);
 	ck_assert_int_eq(ustreams_close(a), 0);
@@ -679,16 +686,28 @@ START_TEST(loop_hung_up_stream_cannot_be_joined_again)
 }
 END_TEST
 
+/*
+ * What crossed is read; what was still queued on the closing side --
+ * held back by flow control because the other side was full -- is gone.
+ */
 START_TEST(loop_close_discards_what_was_not_across)
 {
-	char buf[16];
+	char msg[64] = "x", buf[64];
+	long written = 0, read_bytes = 0;
+	ssize_t n;
 	int a, b;
 
 	boot_sim();
-	loop_pair(O_RDWR, &a, &b);
-	write_str(a, "never seen");
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	while (ustreams_write(a, msg, sizeof (msg)) == (ssize_t)sizeof (msg))
+		written += (long)sizeof (msg);
+	ck_assert_int_eq(errno, EAGAIN);
 	ck_assert_int_eq(ustreams_close(a), 0);
-	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	while ((n = ustreams_read(b, buf, sizeof (buf))) > 0)
+		read_bytes += n;
+	ck_assert_int_eq(n, 0);			/* hung up, drained */
+	ck_assert_int_gt(read_bytes, 0);
+	ck_assert_int_lt(read_bytes, written);
 	ck_assert_int_eq(ustreams_close(b), 0);
 }
 END_TEST

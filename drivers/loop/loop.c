@@ -7,9 +7,10 @@
  * application which).  LOOP_SET, with the minor of another open loop
  * stream, joins the two; a stream is joined to at most one other, and
  * not to itself.  Data (M_DATA, M_PROTO, M_PCPROTO) written on a joined
- * stream is queued on its write queue, and the write service procedure
- * passes it up the other stream's read side (putnext from the other
- * stream's read queue) while that side has room.  The first message the
+ * stream goes straight up the other stream's read side (putnext from the
+ * other stream's read queue) when nothing is queued ahead of it and that
+ * side has room; otherwise it is queued on the write queue, and the write
+ * service procedure passes it on while that side has room.  The first message the
  * other side cannot take is put back, and the service procedure waits:
  * when the other stream head drains, it back-enables the other stream's
  * read queue, whose service procedure enables this stream's write queue
@@ -395,19 +396,28 @@ loop_flush(queue_t *q, mblk_t *mp)
 static void
 loop_data(queue_t *q, mblk_t *mp)
 {
-	struct loop *lp = q->q_ptr;
-	bool joined, hungup;
+	struct loop *lp = q->q_ptr, *other;
+	bool hungup;
 	pl_t pl;
 
-	pl = LOCK(loop_lock, plstr);
-	joined = lp->lp_other != NULL;
-	hungup = lp->lp_hungup;
-	UNLOCK(loop_lock, pl);
-	if (joined) {
-		if (!putq(q, mp))
+	if ((other = loop_peer_hold(lp)) != NULL) {
+		/*
+		 * Nothing queued ahead of it and room on the other side: up
+		 * at once, without a trip through the service procedure.
+		 * (q_first is only changed inside this stream's perimeter,
+		 * where we are.)
+		 */
+		if (q->q_first == NULL && (DB_TYPE(mp) >= QPCTL ||
+		    bcanputnext(other->lp_rq, mp->b_band)))
+			putnext(other->lp_rq, mp);
+		else if (!putq(q, mp))
 			freemsg(mp);
+		loop_peer_rele(other);
 		return;
 	}
+	pl = LOCK(loop_lock, plstr);
+	hungup = lp->lp_hungup;
+	UNLOCK(loop_lock, pl);
 	freemsg(mp);
 	if (!hungup)
 		(void) putnextctl1(RD(q), M_ERROR, ENXIO);
