@@ -55,10 +55,19 @@ fail(int error)
 	return (-1);
 }
 
+/*
+ * Wake the pollers.  The broadcast is made under poll_lock, the lock the
+ * pollers sleep with: between a poller's last look at the generation and
+ * its SV_WAIT, an unlocked broadcast would be lost, and the poller would
+ * sleep until its timeout.  Called with sd_lock held: sd_lock is taken
+ * before poll_lock, never after.
+ */
 void
 stcalls_poll_wake(void)
 {
+	(void) LOCK(&poll_lock, plstr);
 	SV_BROADCAST(&poll_sv, 0);
+	UNLOCK(&poll_lock, plstr);
 }
 
 static void
@@ -294,13 +303,13 @@ read_wait(struct stdata *sd, int *errp)
 
 /*
  * ustreams_read - read data.  RNORM (the default) reads as a byte stream
- * across messages; RMSGD reads one message and discards what does not
- * fit; RMSGN reads one message and keeps the rest for the next read.  A
- * message with a control part fails with EBADMSG (RPROTNORM), or has it
- * read as data (RPROTDAT) or discarded (RPROTDIS).  Returns the bytes
- * read; 0 at hang-up once drained, or for a zero-length message; -1 with
- * errno: the stream's read error, EAGAIN (O_NONBLOCK), EBADMSG, EBADF.
- * Base context; may block.
+ * across messages, up to a zero-length message; RMSGD reads one message
+ * and discards what does not fit; RMSGN reads one message and keeps the
+ * rest for the next read.  A message with a control part fails with
+ * EBADMSG (RPROTNORM), or has it read as data (RPROTDAT) or discarded
+ * (RPROTDIS).  Returns the bytes read; 0 at hang-up once drained, or for
+ * a zero-length message; -1 with errno: the stream's read error, EAGAIN
+ * (O_NONBLOCK), EBADMSG, EBADF.  Base context; may block.
  */
 ssize_t
 ustreams_read(int sdi, void *buf, size_t nbytes)
@@ -345,10 +354,16 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 			}
 		}
 		if (msgsize(mp) == 0) {
-			freemsg(mp);
-			if (done == 0)
-				break;		/* a zero-length message: 0 */
-			continue;
+			/*
+			 * A zero-length message ends the read (SVR4): read
+			 * as the first message, it is removed and read
+			 * returns 0; after data, it stays for the next read.
+			 */
+			if (done > 0)
+				(void) putbq(rq, mp);
+			else
+				freemsg(mp);
+			break;
 		}
 		/* Copy what fits. */
 		while (mp != NULL && done < nbytes) {
@@ -446,6 +461,19 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
 	}
 }
 
+/* The packet sizes of the queue below the head (wq: the head's). */
+static void
+psz_below(queue_t *wq, ssize_t *minp, ssize_t *maxp)
+{
+	queue_t *nq;
+
+	str_rcu_read_lock();
+	nq = q_next_load(wq);
+	*maxp = nq != NULL ? nq->q_maxpsz : INFPSZ;
+	*minp = nq != NULL ? nq->q_minpsz : 0;
+	str_rcu_read_unlock();
+}
+
 /*
  * ustreams_write - send buf down the stream as M_DATA messages of at most
  * the packet size of the queue below the head.  Blocks on flow control
@@ -478,18 +506,13 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		return (error != 0 ? fail(error) : 0);
 	}
 	do {
-		queue_t *nq;
 		ssize_t maxpsz, minpsz;
 		size_t n;
 		mblk_t *mp;
 
 		if ((error = write_wait(sd, 0, nonblock || done > 0)) != 0)
 			break;
-		str_rcu_read_lock();
-		nq = q_next_load(wq);
-		maxpsz = nq != NULL ? nq->q_maxpsz : INFPSZ;
-		minpsz = nq != NULL ? nq->q_minpsz : 0;
-		str_rcu_read_unlock();
+		psz_below(wq, &minpsz, &maxpsz);
 		n = nbytes - done;
 		if (maxpsz >= 0 && n > (size_t)maxpsz)
 			n = maxpsz > 0 ? (size_t)maxpsz : 1;
@@ -516,26 +539,25 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 	return ((ssize_t)done);
 }
 
-/* Copy a message part (the leading blocks of a kind) into a strbuf. */
+/*
+ * Copy a message part (a chain of blocks of one kind) into a strbuf, up
+ * to its maxlen, and take what was copied off the part; blocks emptied,
+ * zero-length ones included, are freed.  A part not asked for (sb NULL or
+ * maxlen < 0) is left whole, and len is -1, as it is for an absent part.
+ * Returns 1 if some of the part is left.
+ */
 static int
-copy_part(mblk_t **mpp, struct strbuf *sb, bool ctl)
+copy_part(mblk_t **mpp, struct strbuf *sb)
 {
 	mblk_t *mp = *mpp;
 	int len = 0;
 
-	if (sb == NULL || sb->maxlen < 0) {
+	if (sb == NULL || sb->maxlen < 0 || mp == NULL) {
 		if (sb != NULL)
 			sb->len = -1;
-		/* Not asked for: is there such a part? */
-		return (mp != NULL && ((mp->b_datap->db_type != M_DATA) == ctl)
-		    ? 1 : 0);
+		return (mp != NULL ? 1 : 0);
 	}
-	if (mp == NULL || (mp->b_datap->db_type != M_DATA) != ctl) {
-		sb->len = -1;
-		return (0);
-	}
-	while (mp != NULL && (mp->b_datap->db_type != M_DATA) == ctl &&
-	    len < sb->maxlen) {
+	while (mp != NULL) {
 		int n = (int)MBLKL(mp);
 
 		if (n > sb->maxlen - len)
@@ -546,20 +568,15 @@ copy_part(mblk_t **mpp, struct strbuf *sb, bool ctl)
 		if (MBLKL(mp) == 0) {
 			mblk_t *next = mp->b_cont;
 
-			/* Keep the first block: it carries type and band. */
-			if (next == NULL || mp != *mpp) {
-				freeb(mp);
-			} else {
-				/* Shift the head block's identity on. */
-				next->b_band = mp->b_band;
-				freeb(mp);
-			}
+			freeb(mp);
 			mp = next;
 		}
+		if (len >= sb->maxlen)
+			break;
 	}
 	sb->len = len;
 	*mpp = mp;
-	return (mp != NULL && (mp->b_datap->db_type != M_DATA) == ctl ? 1 : 0);
+	return (mp != NULL ? 1 : 0);
 }
 
 /*
@@ -577,7 +594,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 {
 	struct stdata *sd = sd_lookup(sdi);
 	queue_t *rq;
-	mblk_t *mp;
+	mblk_t *mp, *cp, *dp;
 	int error = 0, more = 0, want;
 	bool hipri;
 	unsigned char band;
@@ -625,11 +642,32 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	*flagsp = hipri ? MSG_HIPRI : MSG_BAND;
 	if (bandp != NULL)
 		*bandp = band;
-	if (copy_part(&mp, ctl, true))
+	/*
+	 * The control part (the leading blocks that are not M_DATA) and the
+	 * data part are copied each on its own, as SVR4's strgetmsg does: a
+	 * control part that does not fit (MORECTL) does not keep the data
+	 * part from being taken.  What is left of both goes back as one
+	 * message, in the message's band.
+	 */
+	cp = NULL;
+	dp = mp;
+	if (mp->b_datap->db_type != M_DATA) {
+		mblk_t *last = mp;
+
+		while (last->b_cont != NULL &&
+		    last->b_cont->b_datap->db_type != M_DATA)
+			last = last->b_cont;
+		cp = mp;
+		dp = last->b_cont;
+		last->b_cont = NULL;
+	}
+	if (copy_part(&cp, ctl))
 		more |= MORECTL;
-	if (copy_part(&mp, data, false))
+	if (copy_part(&dp, data))
 		more |= MOREDATA;
-	if (mp != NULL) {
+	if (cp != NULL)
+		linkb(cp, dp);
+	if ((mp = cp != NULL ? cp : dp) != NULL) {
 		mp->b_band = band;
 		(void) putbq(rq, mp);
 	}
@@ -658,8 +696,10 @@ ustreams_getmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
  * ustreams_putpmsg - send a message: ctl (if len >= 0) as an M_PROTO
  * block (M_PCPROTO with MSG_HIPRI), data as M_DATA, in band.  A
  * high-priority message needs a control part and ignores flow control.
- * Returns 0, or -1 with errno: EINVAL, ERANGE (data above the maximum
- * packet size), EAGAIN, ENXIO, the write error, EBADF.
+ * With neither part (both NULL or of len -1), nothing is sent and 0 is
+ * returned, as SVR4 and POSIX say.  Returns 0, or -1 with errno: EINVAL,
+ * ERANGE (data outside the packet sizes of the queue below the head),
+ * EAGAIN, ENXIO, the write error, EBADF.
  */
 int
 ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
@@ -677,11 +717,20 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 	if (sd == NULL)
 		return (fail(EBADF));
 	if ((flags != MSG_HIPRI && flags != MSG_BAND) || band < 0 ||
-	    band > 255 || (hipri && (clen < 0 || band != 0)) ||
-	    (clen < 0 && dlen < 0))
+	    band > 255 || (hipri && (clen < 0 || band != 0)))
 		return (fail(EINVAL));
+	if (clen < 0 && dlen < 0)
+		return (0);
 	ust_may_sleep("ustreams_putpmsg");
 	wq = &sd->sd_head->qp_q[1];
+	if (dlen >= 0) {
+		ssize_t minpsz, maxpsz;
+
+		/* The data part must fit the packet sizes (SVR4). */
+		psz_below(wq, &minpsz, &maxpsz);
+		if (dlen < minpsz || (maxpsz != INFPSZ && dlen > maxpsz))
+			return (fail(ERANGE));
+	}
 	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
 	(void) LOCK(sd->sd_lock, plstr);
 	if (hipri) {
@@ -977,10 +1026,12 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		if (argp == NULL)
 			return (fail(EINVAL));
 		(void) LOCK(sd->sd_lock, plstr);
+		/* I_GERROPT: each side's option, as SVR4 reports them. */
 		*(int *)argp = cmd == I_GRDOPT ? sd->sd_rdopt :
 		    cmd == I_GWROPT ? sd->sd_wropt :
-		    (sd->sd_erropt != 0 ? sd->sd_erropt :
-		    RERRNORM | WERRNORM);
+		    ((sd->sd_erropt & RERRNONPERSIST) ? RERRNONPERSIST :
+		    RERRNORM) | ((sd->sd_erropt & WERRNONPERSIST) ?
+		    WERRNONPERSIST : WERRNORM);
 		UNLOCK(sd->sd_lock, plstr);
 		return (0);
 	case I_SWROPT:
@@ -1017,10 +1068,11 @@ poll_events(struct stdata *sd, short events)
 	(void) LOCK(sd->sd_lock, plstr);
 	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
 	if ((mp = rq->q_first) != NULL) {
+		/* SVR4: POLLIN for any message but a high-priority one. */
 		if (mp->b_datap->db_type >= QPCTL)
 			rev |= POLLPRI;
 		else if (mp->b_band > 0)
-			rev |= POLLRDBAND;
+			rev |= POLLIN | POLLRDBAND;
 		else
 			rev |= POLLIN | POLLRDNORM;
 	}
@@ -1037,8 +1089,9 @@ poll_events(struct stdata *sd, short events)
 }
 
 /*
- * ustreams_poll - poll(2) on stream descriptors: POLLIN/POLLRDNORM (an
- * ordinary message), POLLRDBAND, POLLPRI (a high-priority message),
+ * ustreams_poll - poll(2) on stream descriptors: POLLIN (a message that
+ * is not high priority), POLLRDNORM (one of band 0), POLLRDBAND (one of
+ * a band above 0), POLLPRI (a high-priority message),
  * POLLOUT/POLLWRNORM (flow control lets a write through), POLLERR,
  * POLLHUP, POLLNVAL (not a stream).  timeout_ms: -1 waits forever, 0 does
  * not wait.  Returns the number of descriptors with events.  Base context;

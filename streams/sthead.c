@@ -91,6 +91,23 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 		(void) putnextctl1(Q_WR(q), M_FLUSH, flush);
 }
 
+/*
+ * SO_READOPT: the read mode and the protocol option are set each on its
+ * own, as SVR4's strrput does: a protocol part of 0 (or a field that is
+ * not one valid value) leaves that option as it was.
+ */
+static int
+readopt_merge(int cur, int opt)
+{
+	int mode = opt & RMODEMASK, prot = opt & RPROTMASK;
+
+	if (mode != RMODEMASK)
+		cur = (cur & ~RMODEMASK) | mode;
+	if (prot == RPROTNORM || prot == RPROTDAT || prot == RPROTDIS)
+		cur = (cur & ~RPROTMASK) | prot;
+	return (cur);
+}
+
 static void
 strrput_setopts(struct stdata *sd, queue_t *q, mblk_t *mp)
 {
@@ -102,7 +119,7 @@ strrput_setopts(struct stdata *sd, queue_t *q, mblk_t *mp)
 	}
 	(void) LOCK(sd->sd_lock, plstr);
 	if (so->so_flags & SO_READOPT)
-		sd->sd_rdopt = so->so_readopt;
+		sd->sd_rdopt = readopt_merge(sd->sd_rdopt, so->so_readopt);
 	if (so->so_flags & SO_WROFF)
 		sd->sd_wroff = so->so_wroff;
 	if (so->so_flags & SO_ERROPT)
