@@ -174,7 +174,6 @@ ustreams_open(const char *name, int oflag)
 		sd_free(sd);
 		return (fail(ENOMEM));
 	}
-	sd->sd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
 	pthread_mutex_lock(&sd_table_lock);
 	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
@@ -510,7 +509,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		size_t n;
 		mblk_t *mp;
 
-		if ((error = write_wait(sd, 0, nonblock || done > 0)) != 0)
+		if ((error = write_wait(sd, 0, nonblock)) != 0)
 			break;
 		psz_below(wq, &minpsz, &maxpsz);
 		n = nbytes - done;
@@ -521,7 +520,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 			break;
 		}
 		mp = alloc_wait(sd, n + sd->sd_wroff, BPRI_LO,
-		    nonblock || done > 0, &error);
+		    nonblock, &error);
 		if (mp == NULL)
 			break;
 		mp->b_rptr += sd->sd_wroff;
@@ -924,10 +923,27 @@ ustreams_ioctl(int sdi, int cmd, ...)
 	if (sd == NULL)
 		return (fail(EBADF));
 	ust_may_sleep("ustreams_ioctl");
+	/* Each command's argument, read as the type the caller passes. */
 	va_start(ap, cmd);
-	argp = va_arg(ap, void *);
+	switch (cmd) {
+	case I_POP:
+		argp = NULL;			/* none */
+		arg = 0;
+		break;
+	case I_FLUSH:
+	case I_CANPUT:
+	case I_SRDOPT:
+	case I_SWROPT:
+	case I_SERROPT:
+		arg = va_arg(ap, int);
+		argp = NULL;
+		break;
+	default:
+		argp = va_arg(ap, void *);
+		arg = (intptr_t)argp;
+		break;
+	}
 	va_end(ap);
-	arg = (intptr_t)argp;
 	rq = &sd->sd_head->qp_q[0];
 
 	switch (cmd) {
@@ -1150,10 +1166,21 @@ int
 ustreams_pollfd(int sdi)
 {
 	struct stdata *sd = sd_lookup(sdi);
+	int efd, error = 0;
 
 	if (sd == NULL)
 		return (fail(EBADF));
-	return (sd->sd_efd);
+	/* Made on first use: streams nobody polls pay no system calls. */
+	(void) LOCK(sd->sd_lock, plstr);
+	if (sd->sd_efd < 0) {
+		if ((sd->sd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+			error = errno;
+		else
+			sthead_wake(sd);	/* readable if something is there */
+	}
+	efd = sd->sd_efd;
+	UNLOCK(sd->sd_lock, plstr);
+	return (efd < 0 ? fail(error) : efd);
 }
 
 /* Streams still open at shutdown are closed, and said so. */

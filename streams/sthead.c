@@ -53,13 +53,22 @@ void
 sthead_wake(struct stdata *sd)
 {
 	extern void stcalls_poll_wake(void);
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	bool readable;
 
 	SV_BROADCAST(sd->sd_sv, 0);
 	if (sd->sd_efd >= 0 && !sd->sd_efd_set) {
-		uint64_t one = 1;
+		/* Only what a reader would find makes the eventfd readable. */
+		pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+		readable = rq->q_first != NULL;
+		pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+		if (readable || sd->sd_rerror != 0 || sd->sd_werror != 0 ||
+		    (sd->sd_flag & STRHUP)) {
+			uint64_t one = 1;
 
-		sd->sd_efd_set = write(sd->sd_efd, &one, sizeof (one)) ==
-		    sizeof (one);
+			sd->sd_efd_set = write(sd->sd_efd, &one,
+			    sizeof (one)) == sizeof (one);
+		}
 	}
 	stcalls_poll_wake();
 }

@@ -1208,6 +1208,46 @@ START_TEST(blocking_write_waits_until_the_stream_below_drains)
 }
 END_TEST
 
+/* A periodic consumer for the driver's write queue: one message a tick. */
+static int consumer_left;
+
+static void
+consume_one(void *arg)
+{
+	mblk_t *mp = getq(tsh_wq);
+
+	(void) arg;
+	freemsg(mp);
+	if (--consumer_left > 0)
+		(void) timeout(consume_one, NULL, 1);
+}
+
+/*
+ * A blocking write larger than flow control lets through at once waits as
+ * often as it must and writes it all (SVR4): 12 bytes in packets of 4,
+ * one packet of room at a time, take three trips, each waiting for the
+ * consumer's next tick.
+ */
+START_TEST(blocking_write_keeps_waiting_until_everything_is_written)
+{
+	int sd = start(0);
+	uint64_t t0;
+
+	ck_assert_int_eq(strqset(tsh_wq, QHIWAT, 0, 4), 0);
+	ck_assert_int_eq(strqset(tsh_wq, QMAXPSZ, 0, 4), 0);
+	consumer_left = 3;
+	t0 = now_ns();
+	(void) timeout(consume_one, NULL, 1);
+	ck_assert_int_eq(ustreams_write(sd, "abcdefghijkl", 12), 12);
+	/* The third packet went down at the second tick. */
+	ck_assert_uint_eq(now_ns() - t0, 2 * 10 * NS_PER_MS);
+	ck_assert_int_eq(qsize(tsh_wq), 1);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(qsize(tsh_wq), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* M_ERROR, M_HANGUP */
 
@@ -2328,6 +2368,8 @@ sthead_suite(void)
 	tcase_add_test(tw,
 	    nonblocking_write_returns_what_went_before_flow_control);
 	tcase_add_test(tw, blocking_write_waits_until_the_stream_below_drains);
+	tcase_add_test(tw,
+	    blocking_write_keeps_waiting_until_everything_is_written);
 	suite_add_tcase(s, tw);
 
 	tcase_add_test(te, read_error_fails_reads_and_flushes_queued_data);
