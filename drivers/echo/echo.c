@@ -19,12 +19,12 @@
  * freed.
  *
  * Opens are clone opens: each stream gets its own minor, the lowest free
- * one of ECHO_NMINOR, from a bitmap changed with atomic compare-and-swap.
+ * one of ECHO_NMINOR (ustreams_minor_alloc).
  *
  * Locking.  echo is not MT-safe: the framework runs the put and service
  * procedures of one stream one at a time (the queue pair's perimeter), so
- * the per-stream state needs no lock.  The minor bitmap is the only state
- * streams share; it is changed only by open and close, atomically.
+ * the per-stream state needs no lock.  The minor set is the only state
+ * streams share; ustreams_minor_alloc and _free need no lock.
  */
 #include <sys/stream.h>
 #include <sys/strsun.h>
@@ -33,7 +33,6 @@
 #include <sys/ustreams_drivers.h>
 
 #include <errno.h>
-#include <stdatomic.h>
 
 #define	ECHO_ID		1011
 #define	ECHO_HIWAT	8192	/* write queue: writers stop here */
@@ -49,31 +48,7 @@ struct echo {
 };
 
 /* Minors in use: bit m of word m / 64.  Atomic; open and close only. */
-static _Atomic uint64_t echo_minors[ECHO_NMINOR / 64];
-
-static int
-echo_minor_alloc(void)
-{
-	for (int w = 0; w < ECHO_NMINOR / 64; w++) {
-		uint64_t bits = atomic_load(&echo_minors[w]);
-
-		while (bits != UINT64_MAX) {
-			int b = __builtin_ctzll(~bits);
-
-			if (atomic_compare_exchange_weak(&echo_minors[w],
-			    &bits, bits | (1ull << b)))
-				return (w * 64 + b);
-		}
-	}
-	return (-1);
-}
-
-static void
-echo_minor_free(minor_t m)
-{
-	ASSERT(m < ECHO_NMINOR);
-	(void) atomic_fetch_and(&echo_minors[m / 64], ~(1ull << (m % 64)));
-}
+USTREAMS_MINORS_DECLARE(echo_minors, ECHO_NMINOR);
 
 /*
  * echoopen - a clone open: pick a free minor and return it in *devp.
@@ -88,10 +63,10 @@ echoopen(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
 
 	if (sflag != CLONEOPEN)
 		return (EINVAL);
-	if ((minor = echo_minor_alloc()) < 0)
+	if ((minor = ustreams_minor_alloc(&echo_minors)) < 0)
 		return (ENXIO);
 	if ((ec = kmem_zalloc(sizeof (*ec), KM_SLEEP)) == NULL) {
-		echo_minor_free((minor_t)minor);
+		ustreams_minor_free(&echo_minors, (minor_t)minor);
 		return (ENOMEM);
 	}
 	ec->ec_minor = (minor_t)minor;
@@ -109,7 +84,7 @@ echoclose(queue_t *q, int oflag, cred_t *crp)
 	struct echo *ec = q->q_ptr;
 
 	qprocsoff(q);
-	echo_minor_free(ec->ec_minor);
+	ustreams_minor_free(&echo_minors, ec->ec_minor);
 	q->q_ptr = NULL;
 	WR(q)->q_ptr = NULL;
 	kmem_free(ec, sizeof (*ec));

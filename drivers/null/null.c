@@ -14,7 +14,7 @@
  * M_IOCNAK (EINVAL).  Other messages are freed.
  *
  * Opens are clone opens, each stream with its own minor (the lowest free
- * one of NULL_NMINOR, from a bitmap changed with atomic compare-and-swap).
+ * one of NULL_NMINOR, from ustreams_minor_alloc).
  *
  * Locking.  null is not MT-safe: the framework runs the procedures of one
  * stream one at a time, and the counts are only read and written by them
@@ -29,7 +29,6 @@
 #include <sys/ustreams_drivers.h>
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #define	NULL_ID		1012
@@ -42,31 +41,7 @@ struct nulldev {
 };
 
 /* Minors in use: bit m of word m / 64.  Atomic; open and close only. */
-static _Atomic uint64_t null_minors[NULL_NMINOR / 64];
-
-static int
-null_minor_alloc(void)
-{
-	for (int w = 0; w < NULL_NMINOR / 64; w++) {
-		uint64_t bits = atomic_load(&null_minors[w]);
-
-		while (bits != UINT64_MAX) {
-			int b = __builtin_ctzll(~bits);
-
-			if (atomic_compare_exchange_weak(&null_minors[w],
-			    &bits, bits | (1ull << b)))
-				return (w * 64 + b);
-		}
-	}
-	return (-1);
-}
-
-static void
-null_minor_free(minor_t m)
-{
-	ASSERT(m < NULL_NMINOR);
-	(void) atomic_fetch_and(&null_minors[m / 64], ~(1ull << (m % 64)));
-}
+USTREAMS_MINORS_DECLARE(null_minors, NULL_NMINOR);
 
 /*
  * nullopen - a clone open.  ENXIO when every minor is in use, EINVAL for
@@ -80,10 +55,10 @@ nullopen(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
 
 	if (sflag != CLONEOPEN)
 		return (EINVAL);
-	if ((minor = null_minor_alloc()) < 0)
+	if ((minor = ustreams_minor_alloc(&null_minors)) < 0)
 		return (ENXIO);
 	if ((nd = kmem_zalloc(sizeof (*nd), KM_SLEEP)) == NULL) {
-		null_minor_free((minor_t)minor);
+		ustreams_minor_free(&null_minors, (minor_t)minor);
 		return (ENOMEM);
 	}
 	nd->nd_minor = (minor_t)minor;
@@ -100,7 +75,7 @@ nullclose(queue_t *q, int oflag, cred_t *crp)
 	struct nulldev *nd = q->q_ptr;
 
 	qprocsoff(q);
-	null_minor_free(nd->nd_minor);
+	ustreams_minor_free(&null_minors, nd->nd_minor);
 	q->q_ptr = NULL;
 	WR(q)->q_ptr = NULL;
 	kmem_free(nd, sizeof (*nd));

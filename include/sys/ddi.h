@@ -48,6 +48,23 @@ extern dev_t makedevice(major_t major, minor_t minor);
 extern major_t getmajor(dev_t dev);
 extern minor_t getminor(dev_t dev);
 
+/*
+ * Clone minors (ustreams): a set of minor numbers 0..n-1 that a clone
+ * driver hands out at open and takes back at close, lowest free first,
+ * safe from any thread without a lock.  Declared statically, with
+ * USTREAMS_MINORS_DECLARE, since a driver has no load-time hook in which
+ * to allocate one.  ustreams_minor_alloc returns -1 when all are in use.
+ */
+struct ustreams_minors {
+	unsigned	um_n;		/* minors 0..um_n-1 */
+	_Atomic uint64_t *um_bits;	/* one bit a minor: in use */
+};
+#define	USTREAMS_MINORS_DECLARE(name, n)				\
+	static _Atomic uint64_t name##_bits[((n) + 63) / 64];		\
+	static struct ustreams_minors name = { (n), name##_bits }
+extern int ustreams_minor_alloc(struct ustreams_minors *mp);
+extern void ustreams_minor_free(struct ustreams_minors *mp, minor_t minor);
+
 /* Non-zero when called from a device's interrupt handler. */
 extern int servicing_interrupt(void);
 
