@@ -186,6 +186,17 @@ str_call_put(queue_t *q, mblk_t *mp)
 		pthread_mutex_unlock(&pm->pm_lock);
 		return;
 	}
+	/*
+	 * Being popped, and nothing left inside: pass the message on at once,
+	 * on this thread.  Taking the perimeter here would let this caller's
+	 * next messages be left behind it, and then overtaken by messages that
+	 * bypass the module once it is unlinked.
+	 */
+	if (atomic_load_explicit(&qp->qp_forward, memory_order_relaxed)) {
+		pthread_mutex_unlock(&pm->pm_lock);
+		putnext(q, mp);
+		return;
+	}
 	pm->pm_busy = true;
 	pthread_mutex_unlock(&pm->pm_lock);
 	run_put(q, mp);

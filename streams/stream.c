@@ -151,8 +151,10 @@ driver_close(struct stdata *sd, struct qpair *qp)
  * service procedures off, the perimeter taken (no put procedure runs),
  * the module switched to forwarding (every put from now on, including
  * the ones deferred in its perimeter, passes the message on in order),
- * closed, its queues passed on; only then is it unlinked, and freed after
- * a grace period.  (An MT-safe module has no perimeter: concurrent puts
+ * closed, its queues passed on, its perimeter left; from then on a put
+ * into it passes the message on at once, on the caller's thread, never
+ * waiting in the perimeter behind another; only then is it unlinked, and
+ * freed after a grace period.  (An MT-safe module has no perimeter: concurrent puts
  * into it are not ordered anyway.)
  */
 int
