@@ -79,48 +79,50 @@ band_get_locked(queue_t *q, unsigned char pri, bool create)
 	return (*qbp);
 }
 
-/* Account mp joining (dir 1) or leaving (dir -1) q.  Returns false if
- * its band structure cannot be had. */
+/*
+ * One flow-control account: a queue's band 0 (q_count, QFULL, QWANTW) or
+ * a band's qband.  n bytes join (dir 1) or leave (dir -1).  Full at the
+ * high-water mark; a waiting writer is owed a back-enable once the count
+ * is below the low-water mark, or zero.
+ */
+static inline void
+account(size_t *countp, size_t hiwat, size_t lowat, uint_t *flagp,
+    uint_t fullbit, uint_t wantbit, size_t n, int dir, bool *backp)
+{
+	if (dir > 0) {
+		*countp += n;
+		if (*countp >= hiwat)
+			*flagp |= fullbit;
+		return;
+	}
+	*countp -= n;
+	if (*countp < hiwat)
+		*flagp &= ~fullbit;
+	if ((*countp < lowat || *countp == 0) && (*flagp & wantbit)) {
+		*flagp &= ~wantbit;
+		*backp = true;
+	}
+}
+
+/*
+ * Account mp joining (dir 1) or leaving (dir -1) q.  Returns false if its
+ * band structure cannot be had.
+ */
 static bool
 count_locked(queue_t *q, mblk_t *mp, int dir, bool *backp)
 {
 	size_t n = msg_bytes(mp);
+	qband_t *qb;
 
 	if (mp->b_band == 0 || mp->b_datap->db_type >= QPCTL) {
-		if (dir > 0) {
-			q->q_count += n;
-			if (q->q_count >= q->q_hiwat)
-				q->q_flag |= QFULL;
-		} else {
-			q->q_count -= n;
-			if (q->q_count < q->q_hiwat)
-				q->q_flag &= ~QFULL;
-			if ((q->q_count < q->q_lowat || q->q_count == 0) &&
-			    (q->q_flag & QWANTW)) {
-				q->q_flag &= ~QWANTW;
-				*backp = true;
-			}
-		}
+		account(&q->q_count, q->q_hiwat, q->q_lowat, &q->q_flag, QFULL,
+		    QWANTW, n, dir, backp);
 		return (true);
 	}
-	qband_t *qb = band_get_locked(q, mp->b_band, dir > 0);
-
-	if (qb == NULL)
+	if ((qb = band_get_locked(q, mp->b_band, dir > 0)) == NULL)
 		return (false);
-	if (dir > 0) {
-		qb->qb_count += n;
-		if (qb->qb_count >= qb->qb_hiwat)
-			qb->qb_flag |= QB_FULL;
-	} else {
-		qb->qb_count -= n;
-		if (qb->qb_count < qb->qb_hiwat)
-			qb->qb_flag &= ~QB_FULL;
-		if ((qb->qb_count < qb->qb_lowat || qb->qb_count == 0) &&
-		    (qb->qb_flag & QB_WANTW)) {
-			qb->qb_flag &= ~QB_WANTW;
-			*backp = true;
-		}
-	}
+	account(&qb->qb_count, qb->qb_hiwat, qb->qb_lowat, &qb->qb_flag,
+	    QB_FULL, QB_WANTW, n, dir, backp);
 	return (true);
 }
 
