@@ -167,11 +167,12 @@ mem_init(const struct ustreams_config *cfg)
 
 	memset(&mem, 0, sizeof (mem));
 	memset(&ust_mem_hot, 0, sizeof (ust_mem_hot));
-	ust_mem_hot.mh_size = cfg->uc_memsize;
-	ust_mem_hot.mh_lo_limit = cfg->uc_memsize / 100 * cfg->uc_lo_pct +
-	    cfg->uc_memsize % 100 * cfg->uc_lo_pct / 100;
-	ust_mem_hot.mh_med_limit = cfg->uc_memsize / 100 * cfg->uc_med_pct +
-	    cfg->uc_memsize % 100 * cfg->uc_med_pct / 100;
+	ust_mem_hot.mh_limit[MEM_LIM_HI] = (int64_t)cfg->uc_memsize;
+	ust_mem_hot.mh_limit[MEM_LIM_LO] = (int64_t)(cfg->uc_memsize / 100 *
+	    cfg->uc_lo_pct + cfg->uc_memsize % 100 * cfg->uc_lo_pct / 100);
+	ust_mem_hot.mh_limit[MEM_LIM_MED] = (int64_t)(cfg->uc_memsize / 100 *
+	    cfg->uc_med_pct + cfg->uc_memsize % 100 * cfg->uc_med_pct / 100);
+	ust_mem_hot.mh_limit[0] = ust_mem_hot.mh_limit[MEM_LIM_LO];
 	mem.m_regsize = region_size_for(cfg->uc_memsize);
 
 #ifdef MAP_32BIT
@@ -265,7 +266,7 @@ charge(size_t usable)
 	size_t cur = atomic_load_explicit(&mem.m_charged, memory_order_relaxed);
 
 	do {
-		if (usable > ust_mem_hot.mh_size - cur)
+		if (usable > ust_mem_size() - cur)
 			return (false);
 	} while (!atomic_compare_exchange_weak_explicit(&mem.m_charged, &cur,
 	    cur + usable, memory_order_relaxed, memory_order_relaxed));
@@ -427,7 +428,7 @@ ustreams_memstat(struct ustreams_memstat *msp)
 	if (mem.m_hooks.mh_unfolded != NULL)
 		held += mem.m_hooks.mh_unfolded(&cached, &maxpart);
 	memset(msp, 0, sizeof (*msp));
-	msp->ms_size = ust_mem_hot.mh_size;
+	msp->ms_size = ust_mem_size();
 	msp->ms_inuse = held < 0 ? 0 : (size_t)held;
 	msp->ms_maxinuse = (size_t)atomic_load(&mem.m_maxheld);
 	if (maxpart > 0 && folded + maxpart > (int64_t)msp->ms_maxinuse)
@@ -436,8 +437,8 @@ ustreams_memstat(struct ustreams_memstat *msp)
 		msp->ms_maxinuse = msp->ms_inuse;
 	msp->ms_cached = cached;
 	msp->ms_overhead = atomic_load(&mem.m_overhead);
-	msp->ms_lo_limit = ust_mem_hot.mh_lo_limit;
-	msp->ms_med_limit = ust_mem_hot.mh_med_limit;
+	msp->ms_lo_limit = ust_mem_lo_limit();
+	msp->ms_med_limit = ust_mem_med_limit();
 	msp->ms_fail = atomic_load(&mem.m_fail);
 	msp->ms_region = mem.m_base;
 	msp->ms_region_size = mem.m_regsize;

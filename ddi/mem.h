@@ -46,32 +46,38 @@ extern void ust_mem_note_max(int64_t held);
 /*
  * What every allocb reads: the limits, set at boot, and the folded held
  * count, written only when a CPU folds, on a cache line of its own.
+ * mh_limit is indexed by priority -- the MEM_LIM_* values are those of
+ * BPRI_LO, BPRI_MED and BPRI_HI (streams/admission.h checks) -- and [0]
+ * is the LO limit again, where an invalid priority lands.
  */
+#define	MEM_LIM_LO	1
+#define	MEM_LIM_MED	2
+#define	MEM_LIM_HI	3	/* the budget itself */
+
 struct ust_mem_hot {
-	size_t		mh_size;	/* the budget */
-	size_t		mh_lo_limit;	/* BPRI_LO admitted up to this */
-	size_t		mh_med_limit;	/* BPRI_MED admitted up to this */
+	int64_t		mh_limit[4];	/* admitted up to this, by priority */
 	_Alignas(64) _Atomic int64_t mh_held;	/* bytes in use, folded */
 	char		mh_pad[64 - sizeof (int64_t)];
 };
 extern struct ust_mem_hot ust_mem_hot;
 
+/* The budget; BPRI_HI is admitted up to it. */
 static inline size_t
 ust_mem_size(void)
 {
-	return (ust_mem_hot.mh_size);
+	return ((size_t)ust_mem_hot.mh_limit[MEM_LIM_HI]);
 }
 
 static inline size_t
 ust_mem_lo_limit(void)
 {
-	return (ust_mem_hot.mh_lo_limit);
+	return ((size_t)ust_mem_hot.mh_limit[MEM_LIM_LO]);
 }
 
 static inline size_t
 ust_mem_med_limit(void)
 {
-	return (ust_mem_hot.mh_med_limit);
+	return ((size_t)ust_mem_hot.mh_limit[MEM_LIM_MED]);
 }
 
 static inline int64_t

@@ -23,28 +23,27 @@
 #include <sys/stream.h>
 #include "../ddi/mem.h"
 
-static inline size_t
+_Static_assert(BPRI_LO == MEM_LIM_LO && BPRI_MED == MEM_LIM_MED &&
+	BPRI_HI == MEM_LIM_HI, "ust_mem_hot.mh_limit is indexed by priority");
+
+/* Memory in use may reach this at pri; an invalid pri counts as BPRI_LO. */
+static inline int64_t
 str_admit_limit(uint_t pri)
 {
-	switch (pri) {
-	case BPRI_HI:
-		return (ust_mem_size());
-	case BPRI_MED:
-		return (ust_mem_med_limit());
-	default:
-		return (ust_mem_lo_limit());
-	}
+	return (ust_mem_hot.mh_limit[pri <= BPRI_HI ? pri : 0]);
 }
 
-/* True when footprint more bytes at pri would be admitted, held in use. */
+/*
+ * True when footprint more bytes at pri would be admitted, held in use.
+ * held may be negative for a moment (a CPU's unfolded frees of blocks
+ * another CPU allocated): it is then as good as 0.
+ */
 static inline bool
 str_admit(uint_t pri, size_t footprint, int64_t held)
 {
-	size_t limit = str_admit_limit(pri);
-
 	if (held < 0)
 		held = 0;
-	return ((size_t)held <= limit && footprint <= limit - (size_t)held);
+	return (held + (int64_t)footprint <= str_admit_limit(pri));
 }
 
 #endif	/* _STREAMS_ADMISSION_H */

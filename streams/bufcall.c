@@ -263,7 +263,7 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 	bufcall_id_t id;
 
 	/* More than pri may ever hold: it could never be called back. */
-	if (!bc_up || func == NULL || footprint > str_admit_limit(p)) {
+	if (!bc_up || func == NULL || footprint > (size_t)str_admit_limit(p)) {
 		if (bc_up) {
 			pthread_mutex_lock(&bc_lock);
 			bc_stat.bs_norecord++;

@@ -150,6 +150,35 @@ allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 	return (mblk_init(mp, SC_OVERSIZE, (uint32_t)footprint, base, lim));
 }
 
+/* allocb when the fast path cannot: any size, any state of the caches. */
+static __attribute__((noinline)) mblk_t *
+allocb_slow(int size, uint_t pri)
+{
+	struct strcpu *cpu;
+	unsigned cls;
+	mblk_t *mp;
+
+	/* A negative size is a huge one here, and goes the oversize way. */
+	cls = strclass_of((uint32_t)size);
+	if (cls == SC_OVERSIZE) {
+		if (size < 0 || (size_t)size > ust_mem_size()) {
+			strcache_count_badsize();
+			return (NULL);
+		}
+		return (allocb_oversize((uint32_t)size, pri, 1, 0));
+	}
+	cpu = strcpu_self();
+	if (cpu == NULL ||
+	    !str_admit(pri, strclass_footprint[cls], strcpu_held(cpu)) ||
+	    (mp = strcache_alloc(cpu, cls)) == NULL) {
+		strcache_count_fail(cls, pri);
+		return (NULL);
+	}
+	return (mblk_init(mp, cls, strclass_footprint[cls],
+	    (unsigned char *)(mp + 2),
+	    (unsigned char *)mp + strclass_footprint[cls]));
+}
+
 /*
  * allocb - allocate a message block of type M_DATA with a buffer of at
  * least size bytes, b_rptr == b_wptr == db_base, db_ref 1.  Returns NULL
@@ -160,32 +189,32 @@ allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 mblk_t *
 allocb(int size, uint_t pri)
 {
-	struct strcpu *cpu;
-	unsigned cls;
+	unsigned cls = strclass_of((uint32_t)size);
+	dblk_t *dbp;
+	uint64_t dbword;
 	mblk_t *mp;
 
-	/* A negative size is a huge one here, and goes the slow way. */
-	cls = strclass_of((uint32_t)size);
-	if (__builtin_expect(cls == SC_OVERSIZE, 0)) {
-		if (size < 0 || (size_t)size > ust_mem_size()) {
-			strcache_count_badsize();
-			return (NULL);
-		}
-		return (allocb_oversize((uint32_t)size, pri, 1, 0));
-	}
-	cpu = strcpu_self();
-	if (__builtin_expect(cpu == NULL ||
-	    !str_admit(pri, strclass_footprint[cls], strcpu_held(cpu)), 0)) {
-		strcache_count_fail(cls, pri);
-		return (NULL);
-	}
-	if (__builtin_expect((mp = strcache_alloc(cpu, cls)) == NULL, 0)) {
-		strcache_count_fail(cls, pri);
-		return (NULL);
-	}
-	return (mblk_init(mp, cls, strclass_footprint[cls],
-	    (unsigned char *)(mp + 2),
-	    (unsigned char *)mp + strclass_footprint[cls]));
+	if (__builtin_expect(cls == SC_OVERSIZE ||
+	    (mp = strcache_alloc_fast(cls, pri, &dbword)) == NULL, 0))
+		return (allocb_slow(size, pri));
+	/* mblk_init, with the constant part of the dblk in one store. */
+	dbp = MB_HOMEDB(mp);
+	dbp->db_frtnp = NULL;
+	dbp->db_base = (unsigned char *)(dbp + 1);
+	dbp->db_lim = (unsigned char *)mp + (dbword >> 32);
+	memcpy(&dbp->db_ref, &dbword, sizeof (dbword));
+	dbp->db_upad[0] = 0;
+	mp->b_next = NULL;
+	mp->b_prev = NULL;
+	mp->b_cont = NULL;
+	mp->b_rptr = dbp->db_base;
+	mp->b_wptr = dbp->db_base;
+	mp->b_datap = dbp;
+	mp->b_band = 0;
+	mp->b_flag = 0;
+	mp->b_ustate = MB_UALLOC;
+	mp->b_uflags = MB_UHOME;
+	return (mp);
 }
 
 /*
@@ -430,6 +459,34 @@ freeb_common(mblk_t *mp, const void *caller)
 }
 
 /*
+ * The common free, inline: a home block, sole reference to its data
+ * block, of a data class, and the CPU's caches can take it.  Anything else
+ * -- and every free in debug builds -- goes through freeb_common.
+ */
+static inline __attribute__((always_inline)) void
+freeb_inline(mblk_t *mp, const void *caller)
+{
+	dblk_t *dbp = mp->b_datap;
+	unsigned cls = dbp->db_uclass;
+
+	/*
+	 * A block whose dblk is right behind it is that dblk's home block;
+	 * db_ustate is left as it is (it is checked in debug builds only,
+	 * which never come here).
+	 */
+	if (__builtin_expect(STRCACHE_FAST && dbp == MB_HOMEDB(mp) &&
+	    mp->b_ustate == MB_UALLOC &&
+	    __atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1 &&
+	    cls - SC_DATA0 < SC_NDATA, 1) &&
+	    __builtin_expect(strcache_free_fast(cls, mp), 1)) {
+		mp->b_ustate = MB_UFREE;
+		mp->b_ufreer = (void *)caller;
+		return;
+	}
+	freeb_common(mp, caller);
+}
+
+/*
  * freeb - free one message block; the data block goes when its last
  * reference does.  bp must not be NULL.  A block freed twice panics.
  * Any context; does not block.
@@ -437,7 +494,7 @@ freeb_common(mblk_t *mp, const void *caller)
 void
 freeb(mblk_t *bp)
 {
-	freeb_common(bp, __builtin_return_address(0));
+	freeb_inline(bp, __builtin_return_address(0));
 }
 
 /*
@@ -451,7 +508,7 @@ freemsg(mblk_t *mp)
 	while (mp != NULL) {
 		mblk_t *next = mp->b_cont;
 
-		freeb_common(mp, caller);
+		freeb_inline(mp, caller);
 		mp = next;
 	}
 }

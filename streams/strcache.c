@@ -19,10 +19,10 @@
  * budget (ddi/mem.h "charged") but is not in use; an object handed out is
  * in use ("held").  Each CPU counts its own changes (held bytes, objects in
  * use per class) and folds them into the global counters when they exceed
- * FOLD_BYTES, when the CPU is retired, and at once on every free while
+ * sc_fold (strcache.h), when the CPU is retired, and at once on every free while
  * someone waits for memory (strcache_waiters).  Admission reads the global count plus the
  * CPU's own part, so it is exact when one thread allocates (the sim
- * executive, the tests) and otherwise errs by at most FOLD_BYTES per other
+ * executive, the tests) and otherwise errs by at most sc_fold per other
  * CPU.  Statistics add up every CPU's part and are exact at rest.
  *
  * When the budget refuses an arena allocation, the reclaim hook gives the
@@ -44,6 +44,7 @@
 #include <sys/ustreams_stat.h>
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -51,6 +52,7 @@
 #include "../ddi/mem.h"
 #include "../ddi/sysinit.h"
 #include "bufcall_impl.h"
+#include "mblk_impl.h"
 #include "strcache.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -73,6 +75,40 @@ const uint32_t strclass_footprint[SC_NCLASS] = {
 	192, 256, 384, 640, 1280, 2560, 5120, 10240, 20480, 40960, 81920,
 };
 
+uint8_t strclass_by64[SC_DATA_MAX / 64 + 1];
+
+/* Fill strclass_by64: the first class whose buffer holds 64 * i bytes. */
+static void
+strclass_by64_init(void)
+{
+	unsigned c = SC_DATA0;
+
+	for (unsigned i = 0; i <= SC_DATA_MAX / 64; i++) {
+		while (64 * i > strclass_footprint[c] - SC_HDRSIZE)
+			c++;
+		strclass_by64[i] = (uint8_t)c;
+	}
+	ASSERT(c == SC_NCLASS - 1);
+}
+
+/*
+ * A fresh dblk of class cls from db_ref to db_usize, as one word (see
+ * strcache.h).
+ */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "dbword layout");
+_Static_assert(offsetof(dblk_t, db_type) == offsetof(dblk_t, db_ref) + 1 &&
+	offsetof(dblk_t, db_uclass) == offsetof(dblk_t, db_ref) + 2 &&
+	offsetof(dblk_t, db_ustate) == offsetof(dblk_t, db_ref) + 3 &&
+	offsetof(dblk_t, db_usize) == offsetof(dblk_t, db_ref) + 4,
+	"dbword layout");
+
+static uint64_t
+strclass_dbword(unsigned cls)
+{
+	return (1 | (uint64_t)M_DATA << 8 | (uint64_t)cls << 16 |
+	    (uint64_t)DB_UALLOC << 24 | (uint64_t)strclass_footprint[cls] << 32);
+}
+
 /* A size class: the depot and the folded counters. */
 struct strclass {
 	int		sc_depth;	/* magazine capacity; set at boot */
@@ -89,6 +125,7 @@ struct strclass {
 static struct strclass strclass[SC_NCLASS + 1];	/* + the oversize row */
 static _Atomic uint64_t fail_pri[4];
 static _Atomic uint64_t badsize;
+static int64_t strcache_fold_bytes;	/* set at boot; see strcache.h */
 _Atomic int strcache_waiters;
 
 static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -98,7 +135,7 @@ static pthread_key_t cpu_key;
 static pthread_once_t cpu_key_once = PTHREAD_ONCE_INIT;
 
 __thread struct strcpu *strcpu_tls STRCACHE_TLS;
-__thread uint64_t strcpu_tls_gen STRCACHE_TLS;
+__thread uint64_t strcpu_tls_gen STRCACHE_TLS = STRCPU_NOGEN;
 
 static void
 note_max(_Atomic int64_t *maxp, int64_t v)
@@ -264,11 +301,11 @@ cpu_key_dtor(void *arg)
 {
 	struct strcpu *cpu = arg;
 
-	if (cpu != NULL && strcpu_tls == cpu && strcpu_tls_gen != 0 &&
+	if (cpu != NULL && strcpu_tls == cpu &&
 	    strcpu_tls_gen == atomic_load(&strcache_gen))
 		cpu_retire(cpu);
 	strcpu_tls = NULL;
-	strcpu_tls_gen = 0;
+	strcpu_tls_gen = STRCPU_NOGEN;
 }
 
 static void
@@ -287,8 +324,12 @@ strcpu_create(void)
 		return (NULL);
 	if ((cpu = ust_mem_get_overhead(sizeof (*cpu))) == NULL)
 		return (NULL);
-	for (unsigned c = 0; c < SC_NCLASS; c++)
-		cpu->sc_cls[c].cc_depth = strclass[c].sc_depth;
+	for (unsigned c = 0; c < SC_NCLASS; c++) {
+		cpu->sc_cls[c].cc_loaded.m_depth = strclass[c].sc_depth;
+		cpu->sc_cls[c].cc_prev.m_depth = strclass[c].sc_depth;
+		cpu->sc_cls[c].cc_dbword = strclass_dbword(c);
+	}
+	cpu->sc_fold = strcache_fold_bytes;
 	pthread_mutex_lock(&cpu_lock);
 	LIST_INSERT_HEAD(&cpu_list, cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
@@ -302,7 +343,7 @@ strcpu_create(void)
 static struct strcpu *
 strcpu_current(void)
 {
-	if (strcpu_tls != NULL && strcpu_tls_gen == atomic_load(&strcache_gen))
+	if (strcpu_tls_gen == atomic_load(&strcache_gen))
 		return (strcpu_tls);
 	return (NULL);
 }
@@ -380,8 +421,8 @@ depot_drain(unsigned cls)
 static void
 arena_fill(struct strcpu_class *cc, unsigned cls, struct mag *m)
 {
-	int want = cc->cc_depth / 2;
-	struct mag got = { NULL, 0 };
+	int want = cc->cc_loaded.m_depth / 2;
+	struct mag got = { NULL, 0, 0 };
 	mblk_t *obj;
 
 	ASSERT(mag_count(m) == 0);
@@ -444,7 +485,7 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (mag_count(&cc->cc_loaded) >= cc->cc_depth) {
+	if (mag_count(&cc->cc_loaded) >= cc->cc_loaded.m_depth) {
 		if (mag_count(&cc->cc_prev) > 0)
 			depot_put(cls, &cc->cc_prev);
 		mag_swap(&cc->cc_loaded, &cc->cc_prev);
@@ -453,7 +494,7 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
 	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
 	sc_st(&cpu->sc_held, held);
-	if (held <= -FOLD_BYTES || atomic_load_explicit(&strcache_waiters,
+	if (held <= -cpu->sc_fold || atomic_load_explicit(&strcache_waiters,
 	    memory_order_relaxed) != 0)
 		strcache_fold_release(cpu);
 }
@@ -645,8 +686,14 @@ strcache_init(const struct ustreams_config *cfg)
 	};
 
 	(void) pthread_once(&cpu_key_once, cpu_key_create);
+	strclass_by64_init();
 	if (magbytes > MAG_BYTES_MAX)
 		magbytes = MAG_BYTES_MAX;
+	strcache_fold_bytes = (int64_t)(cfg->uc_memsize / 64);
+	if (strcache_fold_bytes < FOLD_BYTES_MIN)
+		strcache_fold_bytes = FOLD_BYTES_MIN;
+	if (strcache_fold_bytes > FOLD_BYTES_MAX)
+		strcache_fold_bytes = FOLD_BYTES_MAX;
 	for (unsigned c = 0; c <= SC_NCLASS; c++) {
 		struct strclass *sc = &strclass[c];
 		size_t d = c < SC_NCLASS ? magbytes / strclass_footprint[c] : 0;
@@ -683,7 +730,7 @@ strcache_fini(void)
 	}
 	pthread_mutex_unlock(&cpu_lock);
 	strcpu_tls = NULL;
-	strcpu_tls_gen = 0;
+	strcpu_tls_gen = STRCPU_NOGEN;
 	for (unsigned c = 0; c <= SC_NCLASS; c++) {
 		if (c < SC_NCLASS)
 			depot_drain(c);

@@ -20,6 +20,7 @@
 #include <sys/queue.h>
 
 #include "../ddi/mem.h"
+#include "admission.h"
 
 #define	SC_MBLK		0	/* a bare message block: 64 bytes */
 #define	SC_ESB		1	/* esballoc header: mblk, dblk, event */
@@ -38,24 +39,18 @@ extern const uint32_t strclass_footprint[SC_NCLASS];
  * The data class whose buffer holds size bytes, or SC_OVERSIZE.
  * Classes by buffer size: 64, 128, 256, 512, 1152, 2432, 4992, 10112,
  * 20352, 40832, 81792 (footprints 192 ... 81920, all jemalloc size classes,
- * so nothing is lost to rounding).
+ * so nothing is lost to rounding).  Every buffer size is a multiple of 64,
+ * so a table by 64-byte steps answers exactly.
  */
+#define	SC_DATA_MAX	81792		/* largest data class buffer */
+extern uint8_t strclass_by64[SC_DATA_MAX / 64 + 1];
+
 static inline unsigned
 strclass_of(uint32_t size)
 {
-	unsigned k;
-
-	if (size <= 64)
-		return (SC_DATA0);
-	/* The power-of-two bucket, then one class down if that fits. */
-	k = 32 - (unsigned)__builtin_clz(size - 1) - 6;
-	if (k > SC_NDATA)
+	if (__builtin_expect(size > SC_DATA_MAX, 0))
 		return (SC_OVERSIZE);
-	if (size <= strclass_footprint[SC_DATA0 + k - 1] - SC_HDRSIZE)
-		return (SC_DATA0 + k - 1);
-	if (k == SC_NDATA)
-		return (SC_OVERSIZE);
-	return (SC_DATA0 + k);
+	return (strclass_by64[(size + 63) / 64]);
 }
 
 /*
@@ -66,30 +61,48 @@ strclass_of(uint32_t size)
 struct mag {
 	mblk_t		*m_head;	/* chain through b_next */
 	_Atomic int	m_n;
+	int		m_depth;	/* capacity, the class's; set once */
 };
 
 struct strcpu_class {
 	struct mag	cc_loaded;
-	struct mag	cc_prev;
-	int		cc_depth;	/* magazine capacity; set once */
+	uint64_t	cc_dbword;	/* a fresh dblk's db_ref .. db_usize */
 	_Atomic int64_t	cc_inuse;	/* in use, not yet folded */
 	_Atomic int64_t	cc_inuse_max;	/* max of cc_inuse since the fold */
 	_Atomic uint64_t cc_total;	/* allocations, not yet folded */
+	struct mag	cc_prev;
 };
+_Static_assert(sizeof (struct strcpu_class) == 64, "one line per class");
 
 struct strcpu {
 	struct strcpu_class sc_cls[SC_NCLASS];
 	_Atomic int64_t	sc_held;	/* held bytes, not yet folded */
 	_Atomic int64_t	sc_held_max;	/* max of sc_held since the fold */
+	int64_t		sc_fold;	/* fold at this many bytes; set once */
 	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
 };
 
-#define	FOLD_BYTES	(64 * 1024)
+/*
+ * A CPU folds its counts when its unfolded bytes reach sc_fold either way:
+ * a 64th of the budget, within these bounds.  Large enough that a burst
+ * of receive buffers (32 of 2 KB) does not fold; small enough that the
+ * error other CPUs add to admission stays a small part of the budget.
+ */
+#define	FOLD_BYTES_MIN	(64 * 1024)
+#define	FOLD_BYTES_MAX	(1024 * 1024)
 
 #define	STRCACHE_TLS	__attribute__((tls_model("initial-exec")))
 extern __thread struct strcpu *strcpu_tls STRCACHE_TLS;
 extern __thread uint64_t strcpu_tls_gen STRCACHE_TLS;
 extern _Atomic uint64_t strcache_gen;
+
+/*
+ * strcache_gen is the running instance's generation, 0 while none runs.
+ * strcpu_tls_gen is the generation of the instance strcpu_tls belongs to,
+ * or STRCPU_NOGEN when the thread has no CPU: so the two are equal exactly
+ * when strcpu_tls may be used, and one comparison tells.
+ */
+#define	STRCPU_NOGEN	UINT64_MAX
 
 /* The slow paths, out of line. */
 extern struct strcpu *strcpu_create(void);
@@ -109,7 +122,7 @@ extern _Atomic int strcache_waiters;
 static inline __attribute__((always_inline)) struct strcpu *
 strcpu_self(void)
 {
-	if (__builtin_expect(strcpu_tls != NULL && strcpu_tls_gen ==
+	if (__builtin_expect(strcpu_tls_gen ==
 	    atomic_load_explicit(&strcache_gen, memory_order_relaxed), 1))
 		return (strcpu_tls);
 	return (strcpu_create());
@@ -178,7 +191,7 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
 	sc_st(&cpu->sc_held, held);
 	if (held > sc_ld(&cpu->sc_held_max))
 		sc_st(&cpu->sc_held_max, held);
-	if (__builtin_expect(held >= FOLD_BYTES, 0))
+	if (__builtin_expect(held >= cpu->sc_fold, 0))
 		strcache_fold(cpu);
 	return (obj);
 }
@@ -199,7 +212,7 @@ strcache_free(unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_depth, 0)) {
+	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_loaded.m_depth, 0)) {
 		strcache_free_slow(cpu, cls, obj);
 		return;
 	}
@@ -210,10 +223,91 @@ strcache_free(unsigned cls, mblk_t *obj)
 	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
 	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
 	sc_st(&cpu->sc_held, held);
-	if (__builtin_expect(held <= -FOLD_BYTES ||
+	if (__builtin_expect(held <= -cpu->sc_fold ||
 	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) != 0,
 	    0))
 		strcache_fold_release(cpu);
+}
+
+/*
+ * The fast paths of allocb and freeb (release builds only).  Each does the
+ * whole job when the common case holds, and otherwise returns having
+ * changed nothing, so that the caller takes the general path above.  The
+ * common case: this thread has its CPU in the running instance; the loaded
+ * magazine can give (take) an object; an allocation has a valid priority,
+ * is admitted, sets no new high-water mark (per class or in bytes) and
+ * needs no fold; a free needs no fold and no one waits for memory.  No
+ * call is made, so the fast paths need no stack frame.
+ *
+ * Because new high-water marks only ever go to the slow path, sc_held_max
+ * stays below sc_fold (a slow allocation that reaches it folds), so an
+ * allocation the fast path takes needs no fold.  Admission here does not
+ * clamp a negative count to 0 as str_admit does: it can only be negative
+ * by other CPUs' unfolded frees, the slack admission has anyway.
+ *
+ * cc_dbword is the 8 bytes of a fresh dblk from db_ref to db_usize (ref 1,
+ * M_DATA, the class, DB_UALLOC, the footprint), written with one store;
+ * its upper half is the footprint.
+ */
+static inline __attribute__((always_inline)) mblk_t *
+strcache_alloc_fast(unsigned cls, uint_t pri, uint64_t *dbwordp)
+{
+	struct strcpu *cpu = strcpu_tls;
+	struct strcpu_class *cc;
+	mblk_t *obj;
+	int64_t held, n;
+	uint64_t dbword;
+
+	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
+	    atomic_load_explicit(&strcache_gen, memory_order_relaxed) ||
+	    pri > BPRI_HI, 0))
+		return (NULL);
+	cc = &cpu->sc_cls[cls];
+	if (__builtin_expect((obj = cc->cc_loaded.m_head) == NULL, 0))
+		return (NULL);
+	dbword = cc->cc_dbword;
+	held = sc_ld(&cpu->sc_held) + (int64_t)(dbword >> 32);
+	if (__builtin_expect(held > sc_ld(&cpu->sc_held_max) ||
+	    held + ust_mem_held() > ust_mem_hot.mh_limit[pri], 0))
+		return (NULL);
+	n = sc_ld(&cc->cc_inuse) + 1;
+	if (__builtin_expect(n > sc_ld(&cc->cc_inuse_max), 0))
+		return (NULL);
+	cc->cc_loaded.m_head = obj->b_next;
+	atomic_store_explicit(&cc->cc_loaded.m_n,
+	    mag_count(&cc->cc_loaded) - 1, memory_order_relaxed);
+	sc_st(&cc->cc_inuse, n);
+	atomic_store_explicit(&cc->cc_total, atomic_load_explicit(
+	    &cc->cc_total, memory_order_relaxed) + 1, memory_order_relaxed);
+	sc_st(&cpu->sc_held, held);
+	*dbwordp = dbword;
+	return (obj);
+}
+
+static inline __attribute__((always_inline)) bool
+strcache_free_fast(unsigned cls, mblk_t *obj)
+{
+	struct strcpu *cpu = strcpu_tls;
+	struct strcpu_class *cc;
+	int64_t held;
+	int n;
+
+	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
+	    atomic_load_explicit(&strcache_gen, memory_order_relaxed), 0))
+		return (false);
+	cc = &cpu->sc_cls[cls];
+	n = mag_count(&cc->cc_loaded);
+	held = sc_ld(&cpu->sc_held) - (int64_t)(cc->cc_dbword >> 32);
+	if (__builtin_expect(n >= cc->cc_loaded.m_depth || held <= -cpu->sc_fold ||
+	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) !=
+	    0, 0))
+		return (false);
+	obj->b_next = cc->cc_loaded.m_head;
+	cc->cc_loaded.m_head = obj;
+	atomic_store_explicit(&cc->cc_loaded.m_n, n + 1, memory_order_relaxed);
+	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
+	sc_st(&cpu->sc_held, held);
+	return (true);
 }
 
 /* Oversize objects: straight from the arena, counted in the oversize row. */
