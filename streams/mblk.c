@@ -189,21 +189,24 @@ allocb_slow(int size, uint_t pri)
 mblk_t *
 allocb(int size, uint_t pri)
 {
-	unsigned cls = strclass_of((uint32_t)size);
 	dblk_t *dbp;
 	uint64_t dbword;
 	mblk_t *mp;
 
-	if (__builtin_expect(cls == SC_OVERSIZE ||
-	    (mp = strcache_alloc_fast(cls, pri, &dbword)) == NULL, 0))
+	/* A negative size is a huge one here, and goes the slow way. */
+	if (__builtin_expect((uint32_t)size > SC_DATA_MAX ||
+	    (mp = strcache_alloc_fast(strclass_data((uint32_t)size), pri,
+	    &dbword)) == NULL, 0))
 		return (allocb_slow(size, pri));
-	/* mblk_init, with the constant part of the dblk in one store. */
+	/*
+	 * mblk_init, with the constant part of the dblk in one store.
+	 * db_upad[0] of a data class is always 0.
+	 */
 	dbp = MB_HOMEDB(mp);
 	dbp->db_frtnp = NULL;
 	dbp->db_base = (unsigned char *)(dbp + 1);
 	dbp->db_lim = (unsigned char *)mp + (dbword >> 32);
 	memcpy(&dbp->db_ref, &dbword, sizeof (dbword));
-	dbp->db_upad[0] = 0;
 	mp->b_next = NULL;
 	mp->b_prev = NULL;
 	mp->b_cont = NULL;
@@ -467,7 +470,7 @@ static inline __attribute__((always_inline)) void
 freeb_inline(mblk_t *mp, const void *caller)
 {
 	dblk_t *dbp = mp->b_datap;
-	unsigned cls = dbp->db_uclass;
+	size_t cls = dbp->db_uclass;
 
 	/*
 	 * A block whose dblk is right behind it is that dblk's home block;

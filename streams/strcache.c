@@ -189,7 +189,7 @@ static inline void
 mag_set(struct mag *m, mblk_t *head, int n)
 {
 	m->m_head = head;
-	atomic_store_explicit(&m->m_n, n, memory_order_relaxed);
+	__atomic_store_n(&m->m_n, n, __ATOMIC_RELAXED);
 }
 
 static inline void
@@ -232,32 +232,30 @@ chain_release(mblk_t *obj, unsigned cls)
 void
 strcache_fold(struct strcpu *cpu)
 {
-	int64_t held = sc_ld(&cpu->sc_held), hmax = sc_ld(&cpu->sc_held_max);
+	int64_t held = pc_ld(&cpu->sc_held), hmax = pc_ld(&cpu->sc_held_max);
 
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
 		struct strcpu_class *cc = &cpu->sc_cls[c];
-		int64_t d = sc_ld(&cc->cc_inuse), m = sc_ld(&cc->cc_inuse_max);
-		uint64_t t = atomic_load_explicit(&cc->cc_total,
-		    memory_order_relaxed);
+		int64_t d = pc_ld(&cc->cc_inuse), m = pc_ld(&cc->cc_inuse_max);
+		int64_t t = pc_ld(&cc->cc_total);
 
 		if (d != 0 || m != 0) {
 			int64_t before;
 
-			sc_st(&cc->cc_inuse, 0);
-			sc_st(&cc->cc_inuse_max, 0);
+			pc_st(&cc->cc_inuse, 0);
+			pc_st(&cc->cc_inuse_max, 0);
 			before = atomic_fetch_add(&strclass[c].sc_inuse, d);
 			if (m > 0)
 				note_max(&strclass[c].sc_max, before + m);
 		}
 		if (t != 0) {
-			atomic_store_explicit(&cc->cc_total, 0,
-			    memory_order_relaxed);
-			atomic_fetch_add(&strclass[c].sc_total, t);
+			pc_st(&cc->cc_total, 0);
+			atomic_fetch_add(&strclass[c].sc_total, (uint64_t)t);
 		}
 	}
 	if (held != 0 || hmax != 0) {
-		sc_st(&cpu->sc_held, 0);
-		sc_st(&cpu->sc_held_max, 0);
+		pc_st(&cpu->sc_held, 0);
+		pc_st(&cpu->sc_held_max, 0);
 		ust_mem_fold(held, hmax);
 	}
 }
@@ -491,9 +489,9 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 		mag_swap(&cc->cc_loaded, &cc->cc_prev);
 	}
 	mag_push(&cc->cc_loaded, obj);
-	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
-	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
-	sc_st(&cpu->sc_held, held);
+	pc_st(&cc->cc_inuse, pc_ld(&cc->cc_inuse) - 1);
+	held = pc_ld(&cpu->sc_held) - strclass_footprint[cls];
+	pc_st(&cpu->sc_held, held);
 	if (held <= -cpu->sc_fold || atomic_load_explicit(&strcache_waiters,
 	    memory_order_relaxed) != 0)
 		strcache_fold_release(cpu);
@@ -562,9 +560,9 @@ strcache_unfolded(size_t *cachedp, int64_t *maxp)
 
 	pthread_mutex_lock(&cpu_lock);
 	LIST_FOREACH(cpu, &cpu_list, sc_link) {
-		held += sc_ld(&cpu->sc_held);
-		if (sc_ld(&cpu->sc_held_max) > max)
-			max = sc_ld(&cpu->sc_held_max);
+		held += pc_ld(&cpu->sc_held);
+		if (pc_ld(&cpu->sc_held_max) > max)
+			max = pc_ld(&cpu->sc_held_max);
 		for (unsigned c = 0; c < SC_NCLASS; c++)
 			cached += (int64_t)(mag_count(&cpu->sc_cls[c].cc_loaded) +
 			    mag_count(&cpu->sc_cls[c].cc_prev)) *
@@ -627,14 +625,13 @@ ustreams_strstat(struct ustreams_strstat *ssp)
 		for (unsigned c = 0; c < SC_NCLASS; c++) {
 			struct strcpu_class *cc = &cpu->sc_cls[c];
 			int64_t m = sc_ld(&strclass[c].sc_inuse) +
-			    sc_ld(&cc->cc_inuse_max);
+			    pc_ld(&cc->cc_inuse_max);
 
-			inuse[c] += sc_ld(&cc->cc_inuse);
+			inuse[c] += pc_ld(&cc->cc_inuse);
 			cached[c] += mag_count(&cc->cc_loaded) +
 			    mag_count(&cc->cc_prev);
-			total[c] += atomic_load_explicit(&cc->cc_total,
-			    memory_order_relaxed);
-			if (sc_ld(&cc->cc_inuse_max) > 0 && m > max[c])
+			total[c] += (uint64_t)pc_ld(&cc->cc_total);
+			if (pc_ld(&cc->cc_inuse_max) > 0 && m > max[c])
 				max[c] = m;
 		}
 	}

@@ -45,39 +45,52 @@ extern const uint32_t strclass_footprint[SC_NCLASS];
 #define	SC_DATA_MAX	81792		/* largest data class buffer */
 extern uint8_t strclass_by64[SC_DATA_MAX / 64 + 1];
 
+/* The class of a size known to be at most SC_DATA_MAX. */
+static inline size_t
+strclass_data(uint32_t size)
+{
+	return (strclass_by64[(size + 63) / 64]);
+}
+
 static inline unsigned
 strclass_of(uint32_t size)
 {
 	if (__builtin_expect(size > SC_DATA_MAX, 0))
 		return (SC_OVERSIZE);
-	return (strclass_by64[(size + 63) / 64]);
+	return (strclass_data(size));
 }
 
 /*
- * A CPU's cache.  Written only by its thread; the counters and magazine
- * counts are relaxed atomics (plain loads and stores on the fast path) so
- * that the statistics can read them from another thread.
+ * A CPU's cache.  Written only by its thread.  Other threads (statistics)
+ * read the counters and magazine counts with relaxed atomic loads
+ * (pc_ld, mag_count); the owner writes them with relaxed atomic stores
+ * (pc_st, mag_set) -- except on the fast paths below, which only release
+ * builds compile: there plain arithmetic lets the compiler update the
+ * counters in place, one instruction each.  An aligned 8-byte store is
+ * never torn on the machines ustreams runs on, so a reader still sees
+ * some value the counter had; the sanitizer builds, which check the
+ * protocol, run the atomic version.
  */
 struct mag {
 	mblk_t		*m_head;	/* chain through b_next */
-	_Atomic int	m_n;
+	int		m_n;
 	int		m_depth;	/* capacity, the class's; set once */
 };
 
 struct strcpu_class {
 	struct mag	cc_loaded;
 	uint64_t	cc_dbword;	/* a fresh dblk's db_ref .. db_usize */
-	_Atomic int64_t	cc_inuse;	/* in use, not yet folded */
-	_Atomic int64_t	cc_inuse_max;	/* max of cc_inuse since the fold */
-	_Atomic uint64_t cc_total;	/* allocations, not yet folded */
+	int64_t		cc_inuse;	/* in use, not yet folded */
+	int64_t		cc_inuse_max;	/* max of cc_inuse since the fold */
+	int64_t		cc_total;	/* allocations, not yet folded */
 	struct mag	cc_prev;
 };
 _Static_assert(sizeof (struct strcpu_class) == 64, "one line per class");
 
 struct strcpu {
 	struct strcpu_class sc_cls[SC_NCLASS];
-	_Atomic int64_t	sc_held;	/* held bytes, not yet folded */
-	_Atomic int64_t	sc_held_max;	/* max of sc_held since the fold */
+	int64_t		sc_held;	/* held bytes, not yet folded */
+	int64_t		sc_held_max;	/* max of sc_held since the fold */
 	int64_t		sc_fold;	/* fold at this many bytes; set once */
 	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
 };
@@ -140,21 +153,38 @@ sc_st(_Atomic int64_t *c, int64_t v)
 	atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
+/* A CPU's counters: see struct mag. */
+static inline int64_t
+pc_ld(int64_t *c)
+{
+	return (__atomic_load_n(c, __ATOMIC_RELAXED));
+}
+
+static inline void
+pc_st(int64_t *c, int64_t v)
+{
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+
 static inline int
 mag_count(struct mag *m)
 {
-	return (atomic_load_explicit(&m->m_n, memory_order_relaxed));
+	return (__atomic_load_n(&m->m_n, __ATOMIC_RELAXED));
 }
 
 /* Bytes in use as this CPU sees them: the global count and its own part. */
 static inline int64_t
 strcpu_held(struct strcpu *cpu)
 {
-	return (ust_mem_held() + sc_ld(&cpu->sc_held));
+	return (ust_mem_held() + pc_ld(&cpu->sc_held));
 }
 
-/* Debug and AddressSanitizer builds poison free objects: no fast path. */
-#if defined(DEBUG) || defined(__SANITIZE_ADDRESS__)
+/*
+ * Debug and AddressSanitizer builds poison free objects, and
+ * ThreadSanitizer checks the counters' protocol: no fast path.
+ */
+#if defined(DEBUG) || defined(__SANITIZE_ADDRESS__) || \
+	defined(__SANITIZE_THREAD__)
 #define	STRCACHE_FAST	0
 #else
 #define	STRCACHE_FAST	1
@@ -177,20 +207,19 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
 		return (NULL);
 	obj = cc->cc_loaded.m_head;
 	cc->cc_loaded.m_head = obj->b_next;
-	atomic_store_explicit(&cc->cc_loaded.m_n,
-	    mag_count(&cc->cc_loaded) - 1, memory_order_relaxed);
+	__atomic_store_n(&cc->cc_loaded.m_n, mag_count(&cc->cc_loaded) - 1,
+	    __ATOMIC_RELAXED);
 
 	/* Counted here; high-water marks are folded later (see .c). */
-	n = sc_ld(&cc->cc_inuse) + 1;
-	sc_st(&cc->cc_inuse, n);
-	if (n > sc_ld(&cc->cc_inuse_max))
-		sc_st(&cc->cc_inuse_max, n);
-	atomic_store_explicit(&cc->cc_total, atomic_load_explicit(
-	    &cc->cc_total, memory_order_relaxed) + 1, memory_order_relaxed);
-	held = sc_ld(&cpu->sc_held) + strclass_footprint[cls];
-	sc_st(&cpu->sc_held, held);
-	if (held > sc_ld(&cpu->sc_held_max))
-		sc_st(&cpu->sc_held_max, held);
+	n = pc_ld(&cc->cc_inuse) + 1;
+	pc_st(&cc->cc_inuse, n);
+	if (n > pc_ld(&cc->cc_inuse_max))
+		pc_st(&cc->cc_inuse_max, n);
+	pc_st(&cc->cc_total, pc_ld(&cc->cc_total) + 1);
+	held = pc_ld(&cpu->sc_held) + strclass_footprint[cls];
+	pc_st(&cpu->sc_held, held);
+	if (held > pc_ld(&cpu->sc_held_max))
+		pc_st(&cpu->sc_held_max, held);
 	if (__builtin_expect(held >= cpu->sc_fold, 0))
 		strcache_fold(cpu);
 	return (obj);
@@ -218,11 +247,11 @@ strcache_free(unsigned cls, mblk_t *obj)
 	}
 	obj->b_next = cc->cc_loaded.m_head;
 	cc->cc_loaded.m_head = obj;
-	atomic_store_explicit(&cc->cc_loaded.m_n,
-	    mag_count(&cc->cc_loaded) + 1, memory_order_relaxed);
-	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
-	held = sc_ld(&cpu->sc_held) - strclass_footprint[cls];
-	sc_st(&cpu->sc_held, held);
+	__atomic_store_n(&cc->cc_loaded.m_n, mag_count(&cc->cc_loaded) + 1,
+	    __ATOMIC_RELAXED);
+	pc_st(&cc->cc_inuse, pc_ld(&cc->cc_inuse) - 1);
+	held = pc_ld(&cpu->sc_held) - strclass_footprint[cls];
+	pc_st(&cpu->sc_held, held);
 	if (__builtin_expect(held <= -cpu->sc_fold ||
 	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) != 0,
 	    0))
@@ -250,7 +279,7 @@ strcache_free(unsigned cls, mblk_t *obj)
  * its upper half is the footprint.
  */
 static inline __attribute__((always_inline)) mblk_t *
-strcache_alloc_fast(unsigned cls, uint_t pri, uint64_t *dbwordp)
+strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 {
 	struct strcpu *cpu = strcpu_tls;
 	struct strcpu_class *cc;
@@ -263,50 +292,46 @@ strcache_alloc_fast(unsigned cls, uint_t pri, uint64_t *dbwordp)
 	    pri > BPRI_HI, 0))
 		return (NULL);
 	cc = &cpu->sc_cls[cls];
-	if (__builtin_expect((obj = cc->cc_loaded.m_head) == NULL, 0))
-		return (NULL);
 	dbword = cc->cc_dbword;
-	held = sc_ld(&cpu->sc_held) + (int64_t)(dbword >> 32);
-	if (__builtin_expect(held > sc_ld(&cpu->sc_held_max) ||
+	held = cpu->sc_held + (int64_t)(dbword >> 32);
+	if (__builtin_expect(held > cpu->sc_held_max ||
 	    held + ust_mem_held() > ust_mem_hot.mh_limit[pri], 0))
 		return (NULL);
-	n = sc_ld(&cc->cc_inuse) + 1;
-	if (__builtin_expect(n > sc_ld(&cc->cc_inuse_max), 0))
+	n = cc->cc_inuse + 1;
+	obj = cc->cc_loaded.m_head;
+	if (__builtin_expect(obj == NULL || n > cc->cc_inuse_max, 0))
 		return (NULL);
 	cc->cc_loaded.m_head = obj->b_next;
-	atomic_store_explicit(&cc->cc_loaded.m_n,
-	    mag_count(&cc->cc_loaded) - 1, memory_order_relaxed);
-	sc_st(&cc->cc_inuse, n);
-	atomic_store_explicit(&cc->cc_total, atomic_load_explicit(
-	    &cc->cc_total, memory_order_relaxed) + 1, memory_order_relaxed);
-	sc_st(&cpu->sc_held, held);
+	cc->cc_loaded.m_n--;
+	cc->cc_inuse = n;
+	cc->cc_total++;
+	cpu->sc_held = held;
 	*dbwordp = dbword;
 	return (obj);
 }
 
 static inline __attribute__((always_inline)) bool
-strcache_free_fast(unsigned cls, mblk_t *obj)
+strcache_free_fast(size_t cls, mblk_t *obj)
 {
 	struct strcpu *cpu = strcpu_tls;
 	struct strcpu_class *cc;
 	int64_t held;
-	int n;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
 	    atomic_load_explicit(&strcache_gen, memory_order_relaxed), 0))
 		return (false);
 	cc = &cpu->sc_cls[cls];
-	n = mag_count(&cc->cc_loaded);
-	held = sc_ld(&cpu->sc_held) - (int64_t)(cc->cc_dbword >> 32);
-	if (__builtin_expect(n >= cc->cc_loaded.m_depth || held <= -cpu->sc_fold ||
+	held = cpu->sc_held - (int64_t)(cc->cc_dbword >> 32);
+	if (__builtin_expect(cc->cc_loaded.m_n >= cc->cc_loaded.m_depth ||
+	    held <= -cpu->sc_fold ||
 	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) !=
 	    0, 0))
 		return (false);
 	obj->b_next = cc->cc_loaded.m_head;
 	cc->cc_loaded.m_head = obj;
-	atomic_store_explicit(&cc->cc_loaded.m_n, n + 1, memory_order_relaxed);
-	sc_st(&cc->cc_inuse, sc_ld(&cc->cc_inuse) - 1);
-	sc_st(&cpu->sc_held, held);
+	cc->cc_loaded.m_n++;
+	cc->cc_inuse--;
+	cpu->sc_held = held;
 	return (true);
 }
 
