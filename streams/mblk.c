@@ -121,6 +121,21 @@ mblk_init(mblk_t *mp, unsigned cls, uint32_t footprint, unsigned char *base,
 	return (mp);
 }
 
+/*
+ * The constructor of a data-class object, run when it first comes from
+ * the arena: the dblk fields that stay the same for the object's life in
+ * the cache.  allocb's fast path relies on them (and debug builds check,
+ * when the block is freed, that nobody changed them).
+ */
+void
+mblk_ctor(mblk_t *obj, unsigned cls)
+{
+	ASSERT(cls >= SC_DATA0 && cls < SC_NCLASS);
+	(void) mblk_init(obj, cls, strclass_footprint[cls],
+	    (unsigned char *)(obj + 2),
+	    (unsigned char *)obj + strclass_footprint[cls]);
+}
+
 static __attribute__((noinline, cold)) mblk_t *
 allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 {
@@ -199,19 +214,20 @@ allocb(int size, uint_t pri)
 	    &dbword)) == NULL, 0))
 		return (allocb_slow(size, pri));
 	/*
-	 * mblk_init, with the constant part of the dblk in one store.
-	 * db_upad[0] of a data class is always 0.
+	 * mblk_init, but the dblk's db_frtnp, db_base, db_lim and db_upad
+	 * are as mblk_ctor left them, and the rest is written only when it
+	 * changed: a block freed on another CPU then comes back with its dblk
+	 * line still shared, not stolen back.
 	 */
 	dbp = MB_HOMEDB(mp);
-	dbp->db_frtnp = NULL;
-	dbp->db_base = (unsigned char *)(dbp + 1);
-	dbp->db_lim = (unsigned char *)mp + (dbword >> 32);
-	memcpy(&dbp->db_ref, &dbword, sizeof (dbword));
+	if (__builtin_expect(memcmp(&dbp->db_ref, &dbword,
+	    sizeof (dbword)) != 0, 0))
+		memcpy(&dbp->db_ref, &dbword, sizeof (dbword));
 	mp->b_next = NULL;
 	mp->b_prev = NULL;
 	mp->b_cont = NULL;
-	mp->b_rptr = dbp->db_base;
-	mp->b_wptr = dbp->db_base;
+	mp->b_rptr = (unsigned char *)(dbp + 1);
+	mp->b_wptr = (unsigned char *)(dbp + 1);
 	mp->b_datap = dbp;
 	mp->b_band = 0;
 	mp->b_flag = 0;
@@ -395,6 +411,18 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 
 	ASSERT(home->b_ustate == MB_UFREE);
 	ASSERT(dbp->db_ustate == DB_UALLOC);
+#ifdef DEBUG
+	if (cls >= SC_DATA0 && cls < SC_NCLASS &&
+	    (dbp->db_frtnp != NULL || dbp->db_base != (unsigned char *)(dbp + 1) ||
+	    dbp->db_lim != (unsigned char *)home + strclass_footprint[cls] ||
+	    dbp->db_usize != strclass_footprint[cls]))
+		cmn_err(CE_PANIC, "freeb: data block %p was changed while in "
+		    "use: db_frtnp %p, db_base %p, db_lim %p (allocb made them "
+		    "NULL, %p, %p)", (void *)dbp, (void *)dbp->db_frtnp,
+		    (void *)dbp->db_base, (void *)dbp->db_lim,
+		    (void *)(dbp + 1),
+		    (void *)((unsigned char *)home + strclass_footprint[cls]));
+#endif
 	dbp->db_ustate = DB_UFREE;
 	dbp->db_ufreer = (void *)caller;
 	if (__builtin_expect(cls == SC_ESB, 0)) {

@@ -23,6 +23,9 @@
 #define	MB_HOMEDB(mp)	((dblk_t *)((mblk_t *)(mp) + 1))
 #define	MB_HOMEMB(dbp)	((mblk_t *)(dbp) - 1)
 
+/* Set up the parts of a data-class object that never change (strcache). */
+extern void mblk_ctor(mblk_t *obj, unsigned cls);
+
 /* Drop one reference; the last gives the object back. */
 extern void dblk_release(dblk_t *dbp, const void *caller);
 extern void freeb_common(mblk_t *mp, const void *caller);

@@ -428,6 +428,8 @@ arena_fill(struct strcpu_class *cc, unsigned cls, struct mag *m)
 		want = 1;
 	while (mag_count(&got) < want &&
 	    (obj = ust_mem_get(strclass_footprint[cls])) != NULL) {
+		if (cls >= SC_DATA0)
+			mblk_ctor(obj, cls);
 		obj->b_ustate = 0;
 		obj_poison(obj, cls);
 		mag_push(&got, obj);

@@ -264,15 +264,14 @@ strcache_free(unsigned cls, mblk_t *obj)
  * changed nothing, so that the caller takes the general path above.  The
  * common case: this thread has its CPU in the running instance; the loaded
  * magazine can give (take) an object; an allocation has a valid priority,
- * is admitted, sets no new high-water mark (per class or in bytes) and
- * needs no fold; a free needs no fold and no one waits for memory.  No
- * call is made, so the fast paths need no stack frame.
+ * is admitted and needs no fold; a free needs no fold and no one waits
+ * for memory.  No call is made, so the fast paths need no stack frame.
+ * The high-water marks are kept here too: a producer (a receive interrupt
+ * whose blocks another thread frees) sets a new one on every allocation.
  *
- * Because new high-water marks only ever go to the slow path, sc_held_max
- * stays below sc_fold (a slow allocation that reaches it folds), so an
- * allocation the fast path takes needs no fold.  Admission here does not
- * clamp a negative count to 0 as str_admit does: it can only be negative
- * by other CPUs' unfolded frees, the slack admission has anyway.
+ * Admission here does not clamp a negative count to 0 as str_admit does:
+ * it can only be negative by other CPUs' unfolded frees, the slack
+ * admission has anyway.
  *
  * cc_dbword is the 8 bytes of a fresh dblk from db_ref to db_usize (ref 1,
  * M_DATA, the class, DB_UALLOC, the footprint), written with one store;
@@ -294,18 +293,22 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	cc = &cpu->sc_cls[cls];
 	dbword = cc->cc_dbword;
 	held = cpu->sc_held + (int64_t)(dbword >> 32);
-	if (__builtin_expect(held > cpu->sc_held_max ||
+	if (__builtin_expect(held >= cpu->sc_fold ||
 	    held + ust_mem_held() > ust_mem_hot.mh_limit[pri], 0))
 		return (NULL);
 	n = cc->cc_inuse + 1;
 	obj = cc->cc_loaded.m_head;
-	if (__builtin_expect(obj == NULL || n > cc->cc_inuse_max, 0))
+	if (__builtin_expect(obj == NULL, 0))
 		return (NULL);
 	cc->cc_loaded.m_head = obj->b_next;
 	cc->cc_loaded.m_n--;
 	cc->cc_inuse = n;
+	if (n > cc->cc_inuse_max)
+		cc->cc_inuse_max = n;
 	cc->cc_total++;
 	cpu->sc_held = held;
+	if (held > cpu->sc_held_max)
+		cpu->sc_held_max = held;
 	*dbwordp = dbword;
 	return (obj);
 }

@@ -80,6 +80,51 @@ START_TEST(allocb_returns_empty_m_data_block)
 }
 END_TEST
 
+/*
+ * A block comes back from the cache as new, whatever its last owner did
+ * to it: type, band, flags, pointers, links, and a data block whose last
+ * reference went through dupb (db_ref dropped to 0 on that path).
+ */
+START_TEST(allocb_reuses_a_block_as_new)
+{
+	mblk_t *mp, *dp, *again;
+	unsigned char *base;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(100, BPRI_MED);
+	ck_assert_ptr_nonnull(mp);
+	base = DB_BASE(mp);
+	DB_TYPE(mp) = M_PROTO;
+	mp->b_band = 3;
+	mp->b_flag = MSGMARK;
+	mp->b_rptr += 10;
+	mp->b_wptr += 20;
+	freeb(mp);
+	again = allocb(100, BPRI_MED);
+	ck_assert_ptr_eq(again, mp);	/* the cache gives the last freed first */
+	ck_assert_int_eq(DB_TYPE(again), M_DATA);
+	ck_assert_int_eq(DB_REF(again), 1);
+	ck_assert_int_eq(again->b_band, 0);
+	ck_assert_int_eq(again->b_flag, 0);
+	ck_assert_ptr_eq(DB_BASE(again), base);
+	ck_assert_ptr_eq(again->b_rptr, base);
+	ck_assert_ptr_eq(again->b_wptr, base);
+	ck_assert_int_eq(MBLKSIZE(again), 128);
+
+	dp = dupb(again);
+	ck_assert_ptr_nonnull(dp);
+	freeb(again);
+	freeb(dp);			/* the last reference */
+	mp = allocb(100, BPRI_MED);
+	ck_assert_ptr_eq(mp, again);
+	ck_assert_int_eq(DB_REF(mp), 1);
+	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
+	ck_assert_ptr_null(DB_FRTNP(mp));
+	ck_assert_ptr_eq(mp->b_rptr, base);
+	freeb(mp);
+}
+END_TEST
+
 START_TEST(allocb_size_zero_gives_valid_empty_block)
 {
 	mblk_t *mp;
@@ -568,6 +613,19 @@ START_TEST(debug_freeb_with_pointers_outside_the_buffer_panics)
 	    "outside its buffer"));
 }
 END_TEST
+
+START_TEST(debug_freeb_of_a_changed_data_block_panics)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(64, BPRI_LO);
+	DB_LIM(mp) -= 8;		/* the bug: not the owner's to change */
+	HARNESS_EXPECT_PANIC(freeb(mp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
+	    "was changed while in use"));
+}
+END_TEST
 #endif
 
 START_TEST(allocb_physreq_honours_alignment_and_boundary)
@@ -804,6 +862,7 @@ mblk_suite(void)
 	TCase *tt = harness_tcase("threads", 120);
 
 	tcase_add_test(tc, allocb_returns_empty_m_data_block);
+	tcase_add_test(tc, allocb_reuses_a_block_as_new);
 	tcase_add_test(tc, allocb_size_zero_gives_valid_empty_block);
 	tcase_add_test(tc, allocb_buffer_sizes_follow_the_classes);
 	tcase_add_test(tc, allocb_oversize_block_is_exact_and_counted);
@@ -828,6 +887,7 @@ mblk_suite(void)
 #ifdef DEBUG
 	tcase_add_test(tc, debug_write_after_free_is_caught);
 	tcase_add_test(tc, debug_freeb_with_pointers_outside_the_buffer_panics);
+	tcase_add_test(tc, debug_freeb_of_a_changed_data_block_panics);
 #endif
 	tcase_add_test(tc, allocb_physreq_honours_alignment_and_boundary);
 	tcase_add_test(tc, physreq_prep_rejects_what_cannot_be_met);
