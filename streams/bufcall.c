@@ -113,7 +113,7 @@ pri_valid(int pri)
 static void
 set_waiters_locked(void)
 {
-	atomic_store(&strcache_waiters, bc_npending > 0 ? 1 : 0);
+	strcache_set_waiters(bc_npending > 0);
 }
 
 /*
@@ -456,7 +456,7 @@ bufcall_init(const struct ustreams_config *cfg)
 	bc_nextid = 0;
 	bc_npending = 0;
 	ust_event_init(&bc_poll_ev, bc_poll, NULL, USTREAMS_CTX_CALLOUT);
-	atomic_store(&strcache_waiters, 0);
+	strcache_set_waiters(false);
 	bc_up = true;
 	return (0);
 }
@@ -486,7 +486,7 @@ bufcall_fini(void)
 		cmn_err(CE_WARN, "ustreams_shutdown: %ld bufcall(s) still "
 		    "pending, cancelled", left);
 	bc_up = false;
-	atomic_store(&strcache_waiters, 0);
+	strcache_set_waiters(false);
 	ust_mem_put_overhead(bc_reserve, bc_nreserve * sizeof (*bc_reserve));
 	bc_reserve = NULL;
 }

@@ -43,6 +43,7 @@
 #include <sys/kmem.h>
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -494,6 +495,26 @@ freeb_common(mblk_t *mp, const void *caller)
  * block, of a data class, and the CPU's caches can take it.  Anything else
  * -- and every free in debug builds -- goes through freeb_common.
  */
+/*
+ * b_ustate, read as part of the 8-byte word allocb stores it in (b_band ..
+ * b_uflags): a load the processor can forward from that store, where a
+ * lone byte load at offset 1 of it stalls on some (AMD Zen among them).
+ */
+_Static_assert(offsetof(mblk_t, b_band) % 8 == 0 &&
+	offsetof(mblk_t, b_ustate) == offsetof(mblk_t, b_band) + 1 &&
+	offsetof(mblk_t, b_uflags) + sizeof (uint32_t) ==
+	offsetof(mblk_t, b_band) + 8 &&
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "b_band word layout");
+
+static inline unsigned
+mblk_ustate_word(const mblk_t *mp)
+{
+	uint64_t w;
+
+	memcpy(&w, &mp->b_band, sizeof (w));
+	return ((unsigned)(w >> 8) & 0xff);
+}
+
 static inline __attribute__((always_inline)) void
 freeb_inline(mblk_t *mp, const void *caller)
 {
@@ -503,12 +524,12 @@ freeb_inline(mblk_t *mp, const void *caller)
 	/*
 	 * A block whose dblk is right behind it is that dblk's home block;
 	 * db_ustate is left as it is (it is checked in debug builds only,
-	 * which never come here).
+	 * which never come here).  Classes other than the data classes are
+	 * turned away by strcache_free_fast (see struct strcpu_class).
 	 */
 	if (__builtin_expect(STRCACHE_FAST && dbp == MB_HOMEDB(mp) &&
-	    mp->b_ustate == MB_UALLOC &&
-	    __atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1 &&
-	    cls - SC_DATA0 < SC_NDATA, 1) &&
+	    mblk_ustate_word(mp) == MB_UALLOC &&
+	    __atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1, 1) &&
 	    __builtin_expect(strcache_free_fast(cls, mp), 1)) {
 		mp->b_ustate = MB_UFREE;
 		mp->b_ufreer = (void *)caller;

@@ -127,6 +127,7 @@ static _Atomic uint64_t fail_pri[4];
 static _Atomic uint64_t badsize;
 static int64_t strcache_fold_bytes;	/* set at boot; see strcache.h */
 _Atomic int strcache_waiters;
+_Atomic uint64_t strcache_fastgen;
 
 static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(, strcpu) cpu_list = LIST_HEAD_INITIALIZER(cpu_list);
@@ -323,11 +324,13 @@ strcpu_create(void)
 	if ((cpu = ust_mem_get_overhead(sizeof (*cpu))) == NULL)
 		return (NULL);
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
-		cpu->sc_cls[c].cc_loaded.m_depth = strclass[c].sc_depth;
+		cpu->sc_cls[c].cc_loaded.m_depth = c >= SC_DATA0 ?
+		    strclass[c].sc_depth : 0;
 		cpu->sc_cls[c].cc_prev.m_depth = strclass[c].sc_depth;
 		cpu->sc_cls[c].cc_dbword = strclass_dbword(c);
 	}
 	cpu->sc_fold = strcache_fold_bytes;
+	cpu->sc_fold_neg = -strcache_fold_bytes;
 	pthread_mutex_lock(&cpu_lock);
 	LIST_INSERT_HEAD(&cpu_list, cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
@@ -419,7 +422,7 @@ depot_drain(unsigned cls)
 static void
 arena_fill(struct strcpu_class *cc, unsigned cls, struct mag *m)
 {
-	int want = cc->cc_loaded.m_depth / 2;
+	int want = cc->cc_prev.m_depth / 2;
 	struct mag got = { NULL, 0, 0 };
 	mblk_t *obj;
 
@@ -485,7 +488,7 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (mag_count(&cc->cc_loaded) >= cc->cc_loaded.m_depth) {
+	if (mag_count(&cc->cc_loaded) >= cc->cc_prev.m_depth) {
 		if (mag_count(&cc->cc_prev) > 0)
 			depot_put(cls, &cc->cc_prev);
 		mag_swap(&cc->cc_loaded, &cc->cc_prev);
@@ -536,6 +539,14 @@ void
 strcache_count_badsize(void)
 {
 	atomic_fetch_add(&badsize, 1);
+}
+
+void
+strcache_set_waiters(bool waiting)
+{
+	atomic_store(&strcache_waiters, waiting ? 1 : 0);
+	atomic_store(&strcache_fastgen, waiting ? 0 :
+	    atomic_load(&strcache_gen));
 }
 
 /* ddi reclaim hook: the budget refused; give back what caches hold. */
@@ -708,6 +719,7 @@ strcache_init(const struct ustreams_config *cfg)
 	atomic_store(&strcache_waiters, 0);
 	ust_mem_set_hooks(&hooks);
 	atomic_store(&strcache_gen, ++gen_next);
+	atomic_store(&strcache_fastgen, gen_next);
 	return (0);
 }
 
@@ -717,6 +729,7 @@ strcache_fini(void)
 	struct strcpu *cpu;
 	int64_t leaked = 0;
 
+	atomic_store(&strcache_fastgen, 0);
 	atomic_store(&strcache_gen, 0);
 	pthread_mutex_lock(&cpu_lock);
 	while ((cpu = LIST_FIRST(&cpu_list)) != NULL) {

@@ -74,9 +74,16 @@ strclass_of(uint32_t size)
 struct mag {
 	mblk_t		*m_head;	/* chain through b_next */
 	int		m_n;
-	int		m_depth;	/* capacity, the class's; set once */
+	int		m_depth;	/* see strcpu_class; set once */
 };
 
+/*
+ * cc_prev.m_depth is the capacity of both magazines.  cc_loaded.m_depth is
+ * how far freeb's fast path may fill the loaded one: the capacity for a
+ * data class, 0 for the classes whose frees must take the general path
+ * (SC_MBLK, SC_ESB, and the oversize row, which has no cache): so that
+ * freeb need not look at the class.
+ */
 struct strcpu_class {
 	struct mag	cc_loaded;
 	uint64_t	cc_dbword;	/* a fresh dblk's db_ref .. db_usize */
@@ -88,10 +95,11 @@ struct strcpu_class {
 _Static_assert(sizeof (struct strcpu_class) == 64, "one line per class");
 
 struct strcpu {
-	struct strcpu_class sc_cls[SC_NCLASS];
+	struct strcpu_class sc_cls[SC_NCLASS + 1];	/* + the oversize row */
 	int64_t		sc_held;	/* held bytes, not yet folded */
 	int64_t		sc_held_max;	/* max of sc_held since the fold */
 	int64_t		sc_fold;	/* fold at this many bytes; set once */
+	int64_t		sc_fold_neg;	/* -sc_fold */
 	LIST_ENTRY(strcpu) sc_link;	/* cpu_lock */
 };
 
@@ -127,9 +135,19 @@ extern void strcache_fold_release(struct strcpu *cpu);
 
 /*
  * Set while someone waits for memory (bufcall): frees then fold their
- * accounting at once and tell the waiters, instead of batching.
+ * accounting at once and tell the waiters, instead of batching.  Set it
+ * with strcache_set_waiters, which also turns the fast paths off.
  */
 extern _Atomic int strcache_waiters;
+extern void strcache_set_waiters(bool waiting);
+
+/*
+ * strcache_fastgen is strcache_gen while the fast paths may run (no one
+ * waits for memory), else 0, which matches no thread: so one comparison
+ * tells a fast path both that the thread's CPU is valid and that it may
+ * go ahead.
+ */
+extern _Atomic uint64_t strcache_fastgen;
 
 /* The calling thread's CPU, created on first use; NULL if none can be. */
 static inline __attribute__((always_inline)) struct strcpu *
@@ -241,7 +259,8 @@ strcache_free(unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_loaded.m_depth, 0)) {
+	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_prev.m_depth,
+	    0)) {
 		strcache_free_slow(cpu, cls, obj);
 		return;
 	}
@@ -264,8 +283,8 @@ strcache_free(unsigned cls, mblk_t *obj)
  * changed nothing, so that the caller takes the general path above.  The
  * common case: this thread has its CPU in the running instance; the loaded
  * magazine can give (take) an object; an allocation has a valid priority,
- * is admitted and needs no fold; a free needs no fold and no one waits
- * for memory.  No call is made, so the fast paths need no stack frame.
+ * is admitted and needs no fold; a free needs no fold; and no one waits
+ * for memory (see strcache_fastgen).  No call is made, so the fast paths need no stack frame.
  * The high-water marks are kept here too: a producer (a receive interrupt
  * whose blocks another thread frees) sets a new one on every allocation.
  *
@@ -287,7 +306,7 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	uint64_t dbword;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
-	    atomic_load_explicit(&strcache_gen, memory_order_relaxed) ||
+	    atomic_load_explicit(&strcache_fastgen, memory_order_relaxed) ||
 	    pri > BPRI_HI, 0))
 		return (NULL);
 	cc = &cpu->sc_cls[cls];
@@ -321,14 +340,12 @@ strcache_free_fast(size_t cls, mblk_t *obj)
 	int64_t held;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
-	    atomic_load_explicit(&strcache_gen, memory_order_relaxed), 0))
+	    atomic_load_explicit(&strcache_fastgen, memory_order_relaxed), 0))
 		return (false);
 	cc = &cpu->sc_cls[cls];
 	held = cpu->sc_held - (int64_t)(cc->cc_dbword >> 32);
 	if (__builtin_expect(cc->cc_loaded.m_n >= cc->cc_loaded.m_depth ||
-	    held <= -cpu->sc_fold ||
-	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) !=
-	    0, 0))
+	    held <= cpu->sc_fold_neg, 0))
 		return (false);
 	obj->b_next = cc->cc_loaded.m_head;
 	cc->cc_loaded.m_head = obj;
