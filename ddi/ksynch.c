@@ -6,7 +6,7 @@
  * that code can ASSERT(LOCK_OWNED(lk)).
  *
  * SV_WAIT sleeps until SV_SIGNAL or SV_BROADCAST.  Under the threads
- * executive that is a condition variable.  Under the sim executive there is
+ * executive the waiter sleeps on a futex (see struct ust_sv).  Under the sim executive there is
  * no other thread to signal: the waiter runs events (which is how virtual
  * time passes) until one of them signals, and panics if the events run out
  * first, since it would then sleep forever.  As on SVR5, SV_WAIT returns
@@ -22,6 +22,12 @@
 #include "exec.h"
 #include "ksynch_impl.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread char ust_thread_token __attribute__((tls_model("initial-exec")));
+
 lock_t *
 LOCK_ALLOC(uchar_t hierarchy, pl_t min_pl, lkinfo_t *lkinfop, int flag)
 {
@@ -30,7 +36,7 @@ LOCK_ALLOC(uchar_t hierarchy, pl_t min_pl, lkinfo_t *lkinfop, int flag)
 	(void) hierarchy; (void) min_pl;
 	if ((lk = kmem_zalloc(sizeof (*lk), flag)) == NULL)
 		return (NULL);
-	pthread_mutex_init(&lk->lk_mtx, NULL);
+	kmutex_init(&lk->lk_mtx);
 	lk->lk_name = lkinfop != NULL && lkinfop->lk_name != NULL ?
 	    lkinfop->lk_name : "lock";
 	return (lk);
@@ -41,15 +47,15 @@ LOCK_DEALLOC(lock_t *lk)
 {
 	ASSERT(!lk->lk_static);
 	VERIFY(atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) == 0);
-	pthread_mutex_destroy(&lk->lk_mtx);
+	kmutex_destroy(&lk->lk_mtx);
 	kmem_free(lk, sizeof (*lk));
 }
 
 static inline bool
 held_by_me(lock_t *lk)
 {
-	return (pthread_equal(atomic_load_explicit(&lk->lk_owner,
-	    memory_order_relaxed), pthread_self()));
+	return (atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) ==
+	    ust_curthread());
 }
 
 pl_t
@@ -57,8 +63,8 @@ LOCK(lock_t *lk, pl_t pl)
 {
 	if (held_by_me(lk))
 		cmn_err(CE_PANIC, "LOCK: %s: recursive lock", lk->lk_name);
-	pthread_mutex_lock(&lk->lk_mtx);
-	atomic_store_explicit(&lk->lk_owner, pthread_self(),
+	kmutex_lock(&lk->lk_mtx);
+	atomic_store_explicit(&lk->lk_owner, ust_curthread(),
 	    memory_order_relaxed);
 	return (pl);
 }
@@ -67,9 +73,9 @@ LOCK(lock_t *lk, pl_t pl)
 pl_t
 TRYLOCK(lock_t *lk, pl_t pl)
 {
-	if (pthread_mutex_trylock(&lk->lk_mtx) != 0)
+	if (!kmutex_trylock(&lk->lk_mtx))
 		return (-1);
-	atomic_store_explicit(&lk->lk_owner, pthread_self(),
+	atomic_store_explicit(&lk->lk_owner, ust_curthread(),
 	    memory_order_relaxed);
 	return (pl);
 }
@@ -82,7 +88,7 @@ UNLOCK(lock_t *lk, pl_t pl)
 		cmn_err(CE_PANIC, "UNLOCK: %s: not held by the caller",
 		    lk->lk_name);
 	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
-	pthread_mutex_unlock(&lk->lk_mtx);
+	kmutex_unlock(&lk->lk_mtx);
 }
 
 bool
@@ -98,7 +104,6 @@ SV_ALLOC(int flag)
 
 	if ((sv = kmem_zalloc(sizeof (*sv), flag)) == NULL)
 		return (NULL);
-	pthread_cond_init(&sv->sv_cv, NULL);
 	return (sv);
 }
 
@@ -106,21 +111,20 @@ void
 SV_DEALLOC(sv_t *sv)
 {
 	ASSERT(!sv->sv_static);
-	pthread_cond_destroy(&sv->sv_cv);
 	kmem_free(sv, sizeof (*sv));
 }
 
 void
 ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 {
-	uint64_t gen;
+	uint32_t gen;
 
 	ust_may_sleep(func);
 	if (!held_by_me(lk))
 		cmn_err(CE_PANIC, "%s: %s: lock not held", func, lk->lk_name);
-	gen = atomic_load(&sv->sv_gen);
 
 	if (ust_exec != NULL && ust_exec_is_sim()) {
+		gen = atomic_load(&sv->sv_gen);
 		UNLOCK(lk, plbase);
 		while (atomic_load(&sv->sv_gen) == gen) {
 			if (!ust_exec->eo_step())
@@ -130,10 +134,12 @@ ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 		}
 		return;
 	}
-	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
+	atomic_fetch_add(&sv->sv_waiters, 1);
+	gen = atomic_load(&sv->sv_gen);
+	UNLOCK(lk, plbase);
 	while (atomic_load(&sv->sv_gen) == gen)
-		pthread_cond_wait(&sv->sv_cv, &lk->lk_mtx);
-	pthread_mutex_unlock(&lk->lk_mtx);
+		ust_futex_wait(&sv->sv_gen, gen);
+	atomic_fetch_sub(&sv->sv_waiters, 1);
 }
 
 void
@@ -160,7 +166,9 @@ SV_SIGNAL(sv_t *sv, int flags)
 {
 	(void) flags;
 	atomic_fetch_add(&sv->sv_gen, 1);
-	pthread_cond_signal(&sv->sv_cv);
+	if (atomic_load(&sv->sv_waiters) != 0)
+		(void) syscall(SYS_futex, &sv->sv_gen, FUTEX_WAKE_PRIVATE, 1,
+		    NULL, NULL, 0);
 }
 
 void
@@ -168,5 +176,6 @@ SV_BROADCAST(sv_t *sv, int flags)
 {
 	(void) flags;
 	atomic_fetch_add(&sv->sv_gen, 1);
-	pthread_cond_broadcast(&sv->sv_cv);
+	if (atomic_load(&sv->sv_waiters) != 0)
+		ust_futex_wake_all(&sv->sv_gen);
 }

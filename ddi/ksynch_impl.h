@@ -9,33 +9,45 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "kmutex.h"
+
 /*
  * A basic lock.  lk_owner is written only by the holder (set after the
  * mutex is taken, cleared before it is released) and read by LOCK_OWNED,
  * which only asks "is it me", so a relaxed atomic is enough.
  */
 struct ust_lock {
-	pthread_mutex_t	lk_mtx;
+	kmutex_t	lk_mtx;
 	const char	*lk_name;	/* from lkinfo; set once */
-	_Atomic(pthread_t) lk_owner;	/* holder, or 0 */
+	_Atomic(const void *) lk_owner;	/* holder's ust_curthread(), or 0 */
 	bool		lk_static;	/* not from LOCK_ALLOC */
 };
 
 /*
- * A synchronisation variable.  sv_gen counts signals, so that a waiter
- * can tell a real wake-up from a spurious one and, under the sim
- * executive, knows when to stop running events.
+ * A synchronisation variable: a futex word.  sv_gen counts signals, so
+ * that a waiter can tell a real wake-up from a spurious one and, under the
+ * sim executive, knows when to stop running events; a waiter sleeps on it
+ * with the value it read while still holding its lock, so a signal given
+ * after that is never lost.  sv_waiters counts the threads between that
+ * read and their return, so that a signal with no one waiting makes no
+ * system call: the signaller bumps sv_gen and then reads sv_waiters, a
+ * waiter bumps sv_waiters and then reads sv_gen (both sequentially
+ * consistent), so at least one of them sees the other.
  */
 struct ust_sv {
-	pthread_cond_t	sv_cv;
-	_Atomic uint64_t sv_gen;
+	_Atomic uint32_t sv_gen;
+	_Atomic uint32_t sv_waiters;
 	bool		sv_static;
 };
 
+/* The calling thread, as a token: the address of a thread-local byte. */
+extern __thread char ust_thread_token __attribute__((tls_model("initial-exec")));
+#define	ust_curthread()	((const void *)&ust_thread_token)
+
 #define	UST_LOCK_INITIALIZER(name) \
-	{ PTHREAD_MUTEX_INITIALIZER, (name), 0, true }
+	{ KMUTEX_INITIALIZER, (name), 0, true }
 #define	UST_SV_INITIALIZER \
-	{ PTHREAD_COND_INITIALIZER, 0, true }
+	{ 0, 0, true }
 
 /*
  * SV_WAIT on behalf of func: a panic (wrong context, or a sleep the sim

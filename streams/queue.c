@@ -32,8 +32,8 @@
 
 #include "stream_impl.h"
 
-#define	QLOCK(q)	pthread_mutex_lock(&QPRIV(q)->qu_lock)
-#define	QUNLOCK(q)	pthread_mutex_unlock(&QPRIV(q)->qu_lock)
+#define	QLOCK(q)	kmutex_lock(&QPRIV(q)->qu_lock)
+#define	QUNLOCK(q)	kmutex_unlock(&QPRIV(q)->qu_lock)
 
 /* Position key: the list is in non-increasing key order. */
 static inline unsigned

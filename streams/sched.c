@@ -84,10 +84,10 @@ run_srv(queue_t *q)
 	struct qinit *qi = q->q_qinfo;
 	bool on;
 
-	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	kmutex_lock(&QPRIV(q)->qu_lock);
 	q->q_flag &= ~(QENAB | QBACK);
 	on = (q->q_flag & QPROCSON) != 0;
-	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	kmutex_unlock(&QPRIV(q)->qu_lock);
 	if (!on)
 		return;
 	if (qi->qi_mstat != NULL)
@@ -125,7 +125,7 @@ perim_exit(struct qpair *qp)
 {
 	struct perim *pm = &qp->qp_perim;
 
-	pthread_mutex_lock(&pm->pm_lock);
+	kmutex_lock(&pm->pm_lock);
 	for (;;) {
 		mblk_t *mp = pm->pm_head;
 
@@ -136,9 +136,9 @@ perim_exit(struct qpair *qp)
 			if (pm->pm_head == NULL)
 				pm->pm_tail = NULL;
 			mp->b_next = mp->b_prev = NULL;
-			pthread_mutex_unlock(&pm->pm_lock);
+			kmutex_unlock(&pm->pm_lock);
 			run_put(q, mp);
-			pthread_mutex_lock(&pm->pm_lock);
+			kmutex_lock(&pm->pm_lock);
 			continue;
 		}
 		if (pm->pm_svc != 0 && atomic_load(&qp->qp_forward)) {
@@ -149,15 +149,15 @@ perim_exit(struct qpair *qp)
 			int side = (pm->pm_svc & 1) ? 0 : 1;
 
 			pm->pm_svc &= ~(1u << side);
-			pthread_mutex_unlock(&pm->pm_lock);
+			kmutex_unlock(&pm->pm_lock);
 			run_srv(&qp->qp_q[side]);
-			pthread_mutex_lock(&pm->pm_lock);
+			kmutex_lock(&pm->pm_lock);
 			continue;
 		}
 		break;
 	}
 	pm->pm_busy = false;
-	pthread_mutex_unlock(&pm->pm_lock);
+	kmutex_unlock(&pm->pm_lock);
 }
 
 /*
@@ -174,7 +174,7 @@ str_call_put(queue_t *q, mblk_t *mp)
 		run_put(q, mp);
 		return;
 	}
-	pthread_mutex_lock(&pm->pm_lock);
+	kmutex_lock(&pm->pm_lock);
 	if (pm->pm_busy) {
 		mp->b_next = NULL;
 		mp->b_prev = (mblk_t *)q;
@@ -183,7 +183,7 @@ str_call_put(queue_t *q, mblk_t *mp)
 		else
 			pm->pm_head = mp;
 		pm->pm_tail = mp;
-		pthread_mutex_unlock(&pm->pm_lock);
+		kmutex_unlock(&pm->pm_lock);
 		return;
 	}
 	/*
@@ -193,12 +193,12 @@ str_call_put(queue_t *q, mblk_t *mp)
 	 * bypass the module once it is unlinked.
 	 */
 	if (atomic_load_explicit(&qp->qp_forward, memory_order_relaxed)) {
-		pthread_mutex_unlock(&pm->pm_lock);
+		kmutex_unlock(&pm->pm_lock);
 		putnext(q, mp);
 		return;
 	}
 	pm->pm_busy = true;
-	pthread_mutex_unlock(&pm->pm_lock);
+	kmutex_unlock(&pm->pm_lock);
 	run_put(q, mp);
 	perim_exit(qp);
 }
@@ -214,13 +214,13 @@ perim_enter_wait(struct qpair *qp)
 	struct perim *pm = &qp->qp_perim;
 
 	for (;;) {
-		pthread_mutex_lock(&pm->pm_lock);
+		kmutex_lock(&pm->pm_lock);
 		if (!pm->pm_busy) {
 			pm->pm_busy = true;
-			pthread_mutex_unlock(&pm->pm_lock);
+			kmutex_unlock(&pm->pm_lock);
 			return;
 		}
-		pthread_mutex_unlock(&pm->pm_lock);
+		kmutex_unlock(&pm->pm_lock);
 		ASSERT(!ust_exec_is_sim());
 		sched_yield();
 	}
@@ -238,14 +238,14 @@ svc_event(void *arg)
 		run_srv(q);
 		return;
 	}
-	pthread_mutex_lock(&pm->pm_lock);
+	kmutex_lock(&pm->pm_lock);
 	if (pm->pm_busy) {
 		pm->pm_svc |= q->q_uread ? 1u : 2u;
-		pthread_mutex_unlock(&pm->pm_lock);
+		kmutex_unlock(&pm->pm_lock);
 		return;
 	}
 	pm->pm_busy = true;
-	pthread_mutex_unlock(&pm->pm_lock);
+	kmutex_unlock(&pm->pm_lock);
 	run_srv(q);
 	perim_exit(qp);
 }
@@ -268,12 +268,12 @@ qenable(queue_t *q)
 
 	if (q->q_qinfo->qi_srvp == NULL)
 		return;
-	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	kmutex_lock(&QPRIV(q)->qu_lock);
 	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {
 		q->q_flag |= QENAB;
 		post = true;
 	}
-	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	kmutex_unlock(&QPRIV(q)->qu_lock);
 	if (post)
 		(void) ust_event_post(&QPRIV(q)->qu_svc);
 }
@@ -282,18 +282,18 @@ qenable(queue_t *q)
 void
 noenable(queue_t *q)
 {
-	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	kmutex_lock(&QPRIV(q)->qu_lock);
 	q->q_flag |= QNOENB;
-	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	kmutex_unlock(&QPRIV(q)->qu_lock);
 }
 
 /* enableok - undo noenable. */
 void
 enableok(queue_t *q)
 {
-	pthread_mutex_lock(&QPRIV(q)->qu_lock);
+	kmutex_lock(&QPRIV(q)->qu_lock);
 	q->q_flag &= ~QNOENB;
-	pthread_mutex_unlock(&QPRIV(q)->qu_lock);
+	kmutex_unlock(&QPRIV(q)->qu_lock);
 }
 
 /*
@@ -306,12 +306,12 @@ qprocson(queue_t *q)
 {
 	queue_t *rq = Q_RD(q), *wq = Q_WR(q);
 
-	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+	kmutex_lock(&QPRIV(rq)->qu_lock);
 	rq->q_flag |= QPROCSON;
-	pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
-	pthread_mutex_lock(&QPRIV(wq)->qu_lock);
+	kmutex_unlock(&QPRIV(rq)->qu_lock);
+	kmutex_lock(&QPRIV(wq)->qu_lock);
 	wq->q_flag |= QPROCSON;
-	pthread_mutex_unlock(&QPRIV(wq)->qu_lock);
+	kmutex_unlock(&QPRIV(wq)->qu_lock);
 }
 
 /*
@@ -325,12 +325,12 @@ qprocsoff(queue_t *q)
 	for (int i = 0; i < 2; i++) {
 		queue_t *sq = &QPAIR(q)->qp_q[i];
 
-		pthread_mutex_lock(&QPRIV(sq)->qu_lock);
+		kmutex_lock(&QPRIV(sq)->qu_lock);
 		sq->q_flag &= ~QPROCSON;
-		pthread_mutex_unlock(&QPRIV(sq)->qu_lock);
+		kmutex_unlock(&QPRIV(sq)->qu_lock);
 		(void) ust_event_cancel(&QPRIV(sq)->qu_svc);
-		pthread_mutex_lock(&QPRIV(sq)->qu_lock);
+		kmutex_lock(&QPRIV(sq)->qu_lock);
 		sq->q_flag &= ~QENAB;
-		pthread_mutex_unlock(&QPRIV(sq)->qu_lock);
+		kmutex_unlock(&QPRIV(sq)->qu_lock);
 	}
 }

@@ -41,7 +41,7 @@
 
 #define	IOC_DEFTIMEOUT	15	/* seconds, for ic_timout 0 */
 
-static pthread_mutex_t sd_table_lock = PTHREAD_MUTEX_INITIALIZER;
+static kmutex_t sd_table_lock = KMUTEX_INITIALIZER;
 static struct stdata *sd_table[USTREAMS_NSTREAMS];
 
 /* poll: one generation for all streams, bumped by every wake-up. */
@@ -86,9 +86,9 @@ sd_lookup(int sdi)
 
 	if (sdi < 0 || sdi >= USTREAMS_NSTREAMS)
 		return (NULL);
-	pthread_mutex_lock(&sd_table_lock);
+	kmutex_lock(&sd_table_lock);
 	sd = sd_table[sdi];
-	pthread_mutex_unlock(&sd_table_lock);
+	kmutex_unlock(&sd_table_lock);
 	return (sd);
 }
 
@@ -175,7 +175,7 @@ ustreams_open(const char *name, int oflag)
 		return (fail(ENOMEM));
 	}
 
-	pthread_mutex_lock(&sd_table_lock);
+	kmutex_lock(&sd_table_lock);
 	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
 		if (sd_table[i] == NULL) {
 			sdi = i;
@@ -183,7 +183,7 @@ ustreams_open(const char *name, int oflag)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&sd_table_lock);
+	kmutex_unlock(&sd_table_lock);
 	if (sdi < 0) {
 		qpair_free(sd->sd_drv);
 		modsw_rele(sw);
@@ -204,9 +204,9 @@ ustreams_open(const char *name, int oflag)
 		q_next_store(&sd->sd_drv->qp_q[0], NULL);
 		str_synchronize_rcu();
 		qprocsoff(&sd->sd_head->qp_q[0]);
-		pthread_mutex_lock(&sd_table_lock);
+		kmutex_lock(&sd_table_lock);
 		sd_table[sdi] = NULL;
-		pthread_mutex_unlock(&sd_table_lock);
+		kmutex_unlock(&sd_table_lock);
 		qpair_free(sd->sd_drv);
 		modsw_rele(sw);
 		sd_free(sd);
@@ -236,9 +236,9 @@ ustreams_close(int sdi)
 	UNLOCK(sd->sd_lock, plstr);
 	stream_unplumb(sd);
 	pthread_mutex_unlock(&sd->sd_plumb);
-	pthread_mutex_lock(&sd_table_lock);
+	kmutex_lock(&sd_table_lock);
 	sd_table[sdi] = NULL;
-	pthread_mutex_unlock(&sd_table_lock);
+	kmutex_unlock(&sd_table_lock);
 	sd_free(sd);
 	return (0);
 }
@@ -1016,13 +1016,13 @@ ustreams_ioctl(int sdi, int cmd, ...)
 
 		if (argp == NULL)
 			return (fail(EINVAL));
-		pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+		kmutex_lock(&QPRIV(rq)->qu_lock);
 		for (mblk_t *mp = rq->q_first; mp != NULL; mp = mp->b_next) {
 			if (n == 0)
 				bytes = msgdsize(mp);
 			n++;
 		}
-		pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+		kmutex_unlock(&QPRIV(rq)->qu_lock);
 		*(int *)argp = (int)bytes;
 		return (n);
 	}
@@ -1082,7 +1082,7 @@ poll_events(struct stdata *sd, short events)
 	mblk_t *mp;
 
 	(void) LOCK(sd->sd_lock, plstr);
-	pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+	kmutex_lock(&QPRIV(rq)->qu_lock);
 	if ((mp = rq->q_first) != NULL) {
 		/* SVR4: POLLIN for any message but a high-priority one. */
 		if (mp->b_datap->db_type >= QPCTL)
@@ -1092,7 +1092,7 @@ poll_events(struct stdata *sd, short events)
 		else
 			rev |= POLLIN | POLLRDNORM;
 	}
-	pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+	kmutex_unlock(&QPRIV(rq)->qu_lock);
 	if (sd->sd_rerror != 0 || sd->sd_werror != 0)
 		rev |= POLLERR;
 	if (sd->sd_flag & STRHUP)

@@ -59,9 +59,9 @@ sthead_wake(struct stdata *sd)
 	SV_BROADCAST(sd->sd_sv, 0);
 	if (sd->sd_efd >= 0 && !sd->sd_efd_set) {
 		/* Only what a reader would find makes the eventfd readable. */
-		pthread_mutex_lock(&QPRIV(rq)->qu_lock);
+		kmutex_lock(&QPRIV(rq)->qu_lock);
 		readable = rq->q_first != NULL;
-		pthread_mutex_unlock(&QPRIV(rq)->qu_lock);
+		kmutex_unlock(&QPRIV(rq)->qu_lock);
 		if (readable || sd->sd_rerror != 0 || sd->sd_werror != 0 ||
 		    (sd->sd_flag & STRHUP)) {
 			uint64_t one = 1;

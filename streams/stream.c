@@ -41,7 +41,7 @@ queue_init(struct qpair *qp, int side, struct qinit *qi)
 	q->q_lowat = mi->mi_lowat;
 	q->q_upriv = &qp->qp_u[side];
 	qp->qp_u[side].qu_pair = qp;
-	pthread_mutex_init(&qp->qp_u[side].qu_lock, NULL);
+	kmutex_init(&qp->qp_u[side].qu_lock);
 	sched_init_queue(q);
 }
 
@@ -59,7 +59,7 @@ qpair_alloc(struct modsw *sw, struct stdata *sd)
 		return (NULL);
 	queue_init(qp, 0, tab->st_rdinit);
 	queue_init(qp, 1, tab->st_wrinit);
-	pthread_mutex_init(&qp->qp_perim.pm_lock, NULL);
+	kmutex_init(&qp->qp_perim.pm_lock);
 	qp->qp_sw = sw;
 	qp->qp_sd = sd;
 	qp->qp_mtsafe = sw != NULL && (sw->ms_flags & USTREAMS_MTSAFE);
@@ -74,9 +74,9 @@ qpair_free(struct qpair *qp)
 
 		flushq(q, FLUSHALL);
 		queue_free_bands(q);
-		pthread_mutex_destroy(&qp->qp_u[i].qu_lock);
+		kmutex_destroy(&qp->qp_u[i].qu_lock);
 	}
-	pthread_mutex_destroy(&qp->qp_perim.pm_lock);
+	kmutex_destroy(&qp->qp_perim.pm_lock);
 	kmem_free(qp, sizeof (*qp));
 }
 

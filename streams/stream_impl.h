@@ -32,18 +32,19 @@
 #include <pthread.h>
 
 #include "../ddi/exec.h"
+#include "../ddi/kmutex.h"
 
 struct stdata;
 struct modsw;
 
 struct qpriv {
-	pthread_mutex_t	qu_lock;	/* the queue's messages and flags */
+	kmutex_t	qu_lock;	/* the queue's messages and flags */
 	struct ust_event qu_svc;	/* runs the service procedure */
 	struct qpair	*qu_pair;	/* set once */
 };
 
 struct perim {
-	pthread_mutex_t	pm_lock;
+	kmutex_t	pm_lock;
 	bool		pm_busy;	/* a thread is inside */
 	mblk_t		*pm_head;	/* deferred puts: b_next chain, */
 	mblk_t		*pm_tail;	/*   target queue in b_prev */

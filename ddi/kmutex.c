@@ -1,0 +1,71 @@
+/*
+ * kmutex: the contended paths (see kmutex.h), and the futex calls that
+ * the synchronisation variables also use.
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kmutex.h"
+
+/* Spins before sleeping: a holder on another CPU is usually done sooner. */
+#define	KM_SPIN		64
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+void
+ust_futex_wait(_Atomic uint32_t *word, uint32_t val)
+{
+	/* EAGAIN (the word changed) and EINTR both mean: look again. */
+	(void) syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+void
+ust_futex_wake_all(_Atomic uint32_t *word)
+{
+	(void) syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+	    NULL, 0);
+}
+
+/*
+ * The lock was not free.  Spin a little while it is merely held; then
+ * mark it contended (2) and sleep until a release finds the mark and
+ * wakes us.  Whoever takes the lock from here takes it as contended,
+ * since other sleepers may remain: a spurious wake-up at worst.
+ */
+void
+kmutex_lock_slow(kmutex_t *m)
+{
+	uint32_t c;
+
+	for (int i = 0; i < KM_SPIN; i++) {
+		c = atomic_load_explicit(&m->km_state, memory_order_relaxed);
+		if (c == 0 && atomic_compare_exchange_weak_explicit(
+		    &m->km_state, &c, 1, memory_order_acquire,
+		    memory_order_relaxed))
+			return;
+		if (c == 2)
+			break;
+		cpu_relax();
+	}
+	while (atomic_exchange_explicit(&m->km_state, 2,
+	    memory_order_acquire) != 0)
+		ust_futex_wait(&m->km_state, 2);
+}
+
+/* A release found the contended mark: wake one sleeper. */
+void
+kmutex_wake(kmutex_t *m)
+{
+	(void) syscall(SYS_futex, &m->km_state, FUTEX_WAKE_PRIVATE, 1, NULL,
+	    NULL, 0);
+}
