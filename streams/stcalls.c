@@ -396,27 +396,55 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 	return ((ssize_t)done);
 }
 
+/* The packet sizes of the queue below the head (wq: the head's). */
+static void
+psz_below(queue_t *wq, ssize_t *minp, ssize_t *maxp)
+{
+	queue_t *nq;
+
+	str_rcu_read_lock();
+	nq = q_next_load(wq);
+	*maxp = nq != NULL ? nq->q_maxpsz : INFPSZ;
+	*minp = nq != NULL ? nq->q_minpsz : 0;
+	str_rcu_read_unlock();
+}
+
 /*
  * Wait until a message of band pri may go down (sd_lock held).  0, or an
- * errno: the write error, ENXIO at hang-up, EAGAIN (O_NONBLOCK).
+ * errno: the write error, ENXIO at hang-up, EAGAIN (O_NONBLOCK).  On 0,
+ * also the packet sizes of the queue below (minp, maxp; may be NULL),
+ * read in the same RCU read-side section as the flow-control check, so
+ * that a write enters liburcu once for both, not twice.
  */
 static int
-write_wait(struct stdata *sd, unsigned char pri, bool nonblock)
+write_wait_psz(struct stdata *sd, unsigned char pri, bool nonblock,
+    ssize_t *minp, ssize_t *maxp)
 {
 	queue_t *wq = &sd->sd_head->qp_q[1];
 	int error;
+	bool ok;
 
 	for (;;) {
 		if ((error = take_error(sd, false)) != 0)
 			return (error);
 		if (sd->sd_flag & STRHUP)
 			return (ENXIO);
-		if (bcanputnext(wq, pri))
+		str_rcu_read_lock();
+		if ((ok = bcanputnext(wq, pri)) && minp != NULL)
+			psz_below(wq, minp, maxp);
+		str_rcu_read_unlock();
+		if (ok)
 			return (0);
 		if (nonblock)
 			return (EAGAIN);
 		sd_sleep(sd, 0);
 	}
+}
+
+static int
+write_wait(struct stdata *sd, unsigned char pri, bool nonblock)
+{
+	return (write_wait_psz(sd, pri, nonblock, NULL, NULL));
 }
 
 static void
@@ -460,19 +488,6 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
 	}
 }
 
-/* The packet sizes of the queue below the head (wq: the head's). */
-static void
-psz_below(queue_t *wq, ssize_t *minp, ssize_t *maxp)
-{
-	queue_t *nq;
-
-	str_rcu_read_lock();
-	nq = q_next_load(wq);
-	*maxp = nq != NULL ? nq->q_maxpsz : INFPSZ;
-	*minp = nq != NULL ? nq->q_minpsz : 0;
-	str_rcu_read_unlock();
-}
-
 /*
  * ustreams_write - send buf down the stream as M_DATA messages of at most
  * the packet size of the queue below the head.  Blocks on flow control
@@ -509,9 +524,9 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		size_t n;
 		mblk_t *mp;
 
-		if ((error = write_wait(sd, 0, nonblock)) != 0)
+		if ((error = write_wait_psz(sd, 0, nonblock, &minpsz,
+		    &maxpsz)) != 0)
 			break;
-		psz_below(wq, &minpsz, &maxpsz);
 		n = nbytes - done;
 		if (maxpsz >= 0 && n > (size_t)maxpsz)
 			n = maxpsz > 0 ? (size_t)maxpsz : 1;
