@@ -6,14 +6,17 @@
 # Five programs, kept apart by what they link or what they boot:
 #
 #   $(B)/bench/bench-ustreams  ustreams (whole archive) and jemalloc;
-#                              jemalloc is then the process's malloc
+#                              jemalloc is then the process's malloc;
+#                              DPDK too when pkg-config finds it, for
+#                              allocb+freeb against DPDK in pairs of
+#                              alternating runs (pair.c)
 #   $(B)/bench/bench-stream    the same libraries; boots instances of its
 #                              own (sim, then threads) for messages
 #                              through a stream against a pipe
 #   $(B)/bench/bench-glibc     the C library only, to time glibc's malloc
 #   $(B)/bench/bench-dpdk      DPDK only; built when pkg-config finds
 #                              libdpdk, so that the rest builds without it
-#   $(B)/bin/bench             the report: runs the three, prints one
+#   $(B)/bin/bench             the report: runs the four, prints one
 #                              report and writes $(B)/bench/report.txt
 
 BENCH_OUT = $(B)/bench
@@ -44,10 +47,20 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libdpdk))
 DPDK_LIBS := $(shell pkg-config --libs libdpdk)
 BENCH_PROGS += $(BENCH_OUT)/bench-dpdk
 BENCH_SKIP =
+# bench-ustreams measures allocb+freeb against DPDK in one process, their
+# runs alternating: DPDK's figures from bench-dpdk, taken at another
+# time, carry the machine's drift between the two programs.
+BENCH_UST_DPDK = $(BENCH_OBJ)/alloc_dpdk.o
+BENCH_UST_DPDK_LIBS = $(DPDK_LIBS)
+BENCH_PAIR = $(BENCH_OBJ)/pair-dpdk.o
 else
 BENCH_SKIP = -s 'dpdk:DPDK is not installed (pkg-config libdpdk found \
 nothing; as root: apt-get install libdpdk-dev)'
+BENCH_UST_DPDK =
+BENCH_UST_DPDK_LIBS =
+BENCH_PAIR = $(BENCH_OBJ)/pair.o
 endif
+BENCH_UST_OBJS += $(BENCH_PAIR)
 
 BENCH_PLAIN_OBJS = $(BENCH_COMMON) $(BENCH_GLIBC_OBJS) $(BENCH_DPDK_OBJS) \
 	$(BENCH_REPORT_OBJS)
@@ -62,10 +75,21 @@ $(BENCH_PLAIN_OBJS): $(BENCH_OBJ)/%.o: tools/bench/%.c
 $(BENCH_OBJ)/main_ustreams.o: CFLAGS_ALL += \
 	-DBENCH_USTREAMS_VERSION='"$(VERSION)"'
 
-$(BENCH_OUT)/bench-ustreams: $(BENCH_UST_OBJS) $(BENCH_COMMON) $(LIBA)
+# pair.c with DPDK has an object of its own name, so that installing or
+# removing DPDK between two builds rebuilds it rather than linking the
+# other kind.  It includes no DPDK header: it calls alloc_dpdk.c.
+$(BENCH_OBJ)/pair-dpdk.o: tools/bench/pair.c
 	@mkdir -p $(@D)
-	$(CC) $(VLDFLAGS) -o $@ $(BENCH_UST_OBJS) $(BENCH_COMMON) \
-		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -DBENCH_DPDK $(DEPFLAGS) -c $< -o $@
+
+# DPDK's libraries last: pkg-config's list starts with --as-needed, which
+# is then for them alone.
+$(BENCH_OUT)/bench-ustreams: $(BENCH_UST_OBJS) $(BENCH_UST_DPDK) \
+    $(BENCH_COMMON) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(VLDFLAGS) -o $@ $(BENCH_UST_OBJS) $(BENCH_UST_DPDK) \
+		$(BENCH_COMMON) -Wl,--whole-archive $(LIBA) \
+		-Wl,--no-whole-archive $(LDLIBS_ALL) $(BENCH_UST_DPDK_LIBS)
 
 $(BENCH_OUT)/bench-stream: $(BENCH_STREAM_OBJS) $(BENCH_COMMON) $(LIBA)
 	@mkdir -p $(@D)

@@ -8,7 +8,9 @@
  * or boots:
  *
  *	bench-ustreams	ustreams and jemalloc (which, without a symbol
- *			prefix, becomes the process's malloc)
+ *			prefix, becomes the process's malloc); DPDK too
+ *			where it is installed, for the paired runs
+ *			(pair.c)
  *	bench-stream	the same libraries, and instances of its own:
  *			messages through a stream against a pipe (flow.h)
  *	bench-glibc	nothing but the C library: glibc's malloc
@@ -115,6 +117,15 @@ extern void bench_measure_set(bench_loop_fn *fn,
     const struct bench_alloc *const *ba, int nba, size_t size, int ops_per_n,
     struct fig *out);
 
+/*
+ * Measure two loops as pairs of runs, one run of a and then one of b,
+ * bench_reps times: out[0] and out[1] are each one's figure, *ratio the
+ * median, lowest and highest over the pairs of a's time over b's.
+ */
+extern void bench_measure_pair(bench_loop_fn *fn,
+    const struct bench_alloc *a, const struct bench_alloc *b, size_t size,
+    int ops_per_n, struct fig *out, struct fig *ratio);
+
 /* Loops in that shape, over a table. */
 extern bench_loop_fn bench_loop_single;
 extern bench_loop_fn bench_loop_burst;
@@ -162,6 +173,16 @@ extern void bench_pipeline(const struct bench_alloc *const *ba, int nba,
  */
 extern int bench_nth_cpu(int i);
 extern void bench_bind_self(int cpu);
+
+/*
+ * pair.c (bench-ustreams): ustreams against DPDK in one process.
+ * bench_pair_init starts DPDK's EAL, early in main, before the instance
+ * is booted; bench_pair measures and emits the paired figures (or
+ * skip.pair and why); bench_pair_fini stops the EAL.
+ */
+extern void bench_pair_init(const char *argv0);
+extern void bench_pair(void);
+extern void bench_pair_fini(void);
 
 /* The ustreams-only parts (bench-ustreams). */
 extern void bench_footprint(void);		/* footprint.c */

@@ -3,16 +3,19 @@
  *
  * Boots one instance (16 MB, the threads executive with two service
  * threads) and measures, in order: allocb+freeb and mallocx+dallocx at
- * each size; bursts of 32; two threads (and, for scale, two threads
- * that allocate nothing); producer/consumer (and the ring alone); the header and
- * class footprints; bufcall's cost to freeb; bufcall's wake-up latency,
- * and a bare condition-variable wake-up for scale.  allocb and freeb do
+ * each size; bursts of 32; allocb+freeb against DPDK's pktmbufs, in
+ * pairs of alternating runs (pair.c; where DPDK is installed); two
+ * threads (and, for scale, two threads that allocate nothing);
+ * producer/consumer (and the ring alone); the header and class
+ * footprints; bufcall's cost to freeb; bufcall's wake-up latency, and a
+ * bare condition-variable wake-up for scale.  allocb and freeb do
  * not involve the executive: the threads executive is booted because the
  * two-thread figures call allocb from threads of their own, and the
  * latency figure needs service threads.
  *
  * Prints "key figures" lines (bench.h); run it through the report
- * program, which merges it with bench-glibc and bench-dpdk.
+ * program, which merges it with bench-glibc and bench-dpdk.  DPDK's own
+ * figures stay bench-dpdk's; this program gives only the paired ones.
  */
 #include "bench.h"
 
@@ -41,7 +44,7 @@ versions(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct bench_alloc *const both[] = { &bench_ustreams,
 		&bench_jemalloc };
@@ -52,13 +55,17 @@ main(void)
 	double ns[3];
 	int error;
 
+	(void) argc;
 	bench_init();
+	/* DPDK's EAL first thing, as DPDK asks (pair.c). */
+	bench_pair_init(argv[0]);
 	ustreams_config_init(&cfg);
 	cfg.uc_exec = USTREAMS_EXEC_THREADS;
 	cfg.uc_ncpus = 2;
 	if ((error = ustreams_boot(&cfg)) != 0) {
 		fprintf(stderr, "bench-ustreams: ustreams_boot: %s\n",
 		    strerror(error));
+		bench_pair_fini();
 		return (1);
 	}
 	versions();
@@ -66,6 +73,8 @@ main(void)
 
 	bench_section_single(both, 2, at);
 	bench_section_burst(both, 2);
+	bench_pair();
+	bench_pair_fini();
 	ns[0] = at[0].f_med;
 	ns[1] = at[1].f_med;
 	ns[2] = 1.0;

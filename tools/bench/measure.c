@@ -9,8 +9,11 @@
  * median run, with the fastest and the slowest beside it so that a reader
  * sees how steady the machine was.  Allocators compared in one program
  * are measured as a set: their runs alternate, so that a machine whose
- * speed drifts (a shared virtual machine does) treats them alike.  The clock is CLOCK_MONOTONIC, read
- * once before and once after each run, so its own cost is spread over n.
+ * speed drifts (a shared virtual machine does) treats them alike.  Two
+ * allocators can also be measured as pairs of runs (bench_measure_pair),
+ * the figure then being the ratio within each pair.  The clock is
+ * CLOCK_MONOTONIC, read once before and once after each run, so its own
+ * cost is spread over n.
  *
  * BENCH_REPS and BENCH_MS in the environment change the repetitions and
  * the length of a run (for a quick look, BENCH_REPS=3 BENCH_MS=5).
@@ -120,13 +123,16 @@ bench_calibrate(bench_loop_fn *fn, const struct bench_alloc *ba, size_t size)
 	return (n < 1 ? 1 : n);
 }
 
-void
-bench_measure_set(bench_loop_fn *fn, const struct bench_alloc *const *ba,
-    int nba, size_t size, int ops_per_n, struct fig *out)
+/*
+ * The runs of a set: each loop calibrated, then bench_reps rounds of one
+ * run of each in turn, ns per op in v[a][round].  ok[a] is false once a
+ * run of ba[a] failed.
+ */
+static void
+measure_rounds(bench_loop_fn *fn, const struct bench_alloc *const *ba,
+    int nba, size_t size, int ops_per_n, double v[][REPS_MAX], bool *ok)
 {
-	static double v[BENCH_SET_MAX][REPS_MAX];
 	long n[BENCH_SET_MAX];
-	bool ok[BENCH_SET_MAX];
 
 	for (int a = 0; a < nba; a++) {
 		n[a] = bench_calibrate(fn, ba[a], size);
@@ -147,11 +153,48 @@ bench_measure_set(bench_loop_fn *fn, const struct bench_alloc *const *ba,
 			v[a][i] = (double)t / ((double)n[a] * ops_per_n);
 		}
 	}
+}
+
+void
+bench_measure_set(bench_loop_fn *fn, const struct bench_alloc *const *ba,
+    int nba, size_t size, int ops_per_n, struct fig *out)
+{
+	static double v[BENCH_SET_MAX][REPS_MAX];
+	bool ok[BENCH_SET_MAX];
+
+	measure_rounds(fn, ba, nba, size, ops_per_n, v, ok);
 	for (int a = 0; a < nba; a++) {
 		struct fig nan = { NAN, NAN, NAN };
 
 		out[a] = ok[a] ? bench_fig_of(v[a], bench_reps) : nan;
 	}
+}
+
+/*
+ * The ratio is taken within each pair, a's run over the b run that
+ * follows it, before anything is sorted: two runs a few tens of
+ * milliseconds apart see the same machine, where the medians of two
+ * series need not (the machine's speed moves during the series).
+ */
+void
+bench_measure_pair(bench_loop_fn *fn, const struct bench_alloc *a,
+    const struct bench_alloc *b, size_t size, int ops_per_n,
+    struct fig *out, struct fig *ratio)
+{
+	static double v[2][REPS_MAX], r[REPS_MAX];
+	const struct bench_alloc *ba[2] = { a, b };
+	struct fig nan = { NAN, NAN, NAN };
+	bool ok[2];
+
+	measure_rounds(fn, ba, 2, size, ops_per_n, v, ok);
+	*ratio = nan;
+	if (ok[0] && ok[1]) {
+		for (int i = 0; i < bench_reps; i++)
+			r[i] = v[0][i] / v[1][i];
+		*ratio = bench_fig_of(r, bench_reps);
+	}
+	for (int i = 0; i < 2; i++)
+		out[i] = ok[i] ? bench_fig_of(v[i], bench_reps) : nan;
 }
 
 struct fig
