@@ -30,10 +30,9 @@ ust_futex_wait(_Atomic uint32_t *word, uint32_t val)
 }
 
 void
-ust_futex_wake_all(_Atomic uint32_t *word)
+ust_futex_wake(_Atomic uint32_t *word, int n)
 {
-	(void) syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
-	    NULL, 0);
+	(void) syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
 /*
@@ -66,6 +65,5 @@ kmutex_lock_slow(kmutex_t *m)
 void
 kmutex_wake(kmutex_t *m)
 {
-	(void) syscall(SYS_futex, &m->km_state, FUTEX_WAKE_PRIVATE, 1, NULL,
-	    NULL, 0);
+	ust_futex_wake(&m->km_state, 1);
 }

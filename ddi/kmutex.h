@@ -110,9 +110,10 @@ kmutex_unlock(kmutex_t *m)
 
 /*
  * Futex words for the synchronisation variables built on kmutex (sv_t):
- * sleep while *word == val (returns at once if it differs), wake all.
+ * sleep while *word == val (returns at once if it differs); wake up to n
+ * sleepers (INT_MAX: all).
  */
 extern void ust_futex_wait(_Atomic uint32_t *word, uint32_t val);
-extern void ust_futex_wake_all(_Atomic uint32_t *word);
+extern void ust_futex_wake(_Atomic uint32_t *word, int n);
 
 #endif	/* _DDI_KMUTEX_H */

@@ -22,9 +22,7 @@
 #include "exec.h"
 #include "ksynch_impl.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <limits.h>
 
 __thread char ust_thread_token __attribute__((tls_model("initial-exec")));
 
@@ -167,8 +165,7 @@ SV_SIGNAL(sv_t *sv, int flags)
 	(void) flags;
 	atomic_fetch_add(&sv->sv_gen, 1);
 	if (atomic_load(&sv->sv_waiters) != 0)
-		(void) syscall(SYS_futex, &sv->sv_gen, FUTEX_WAKE_PRIVATE, 1,
-		    NULL, NULL, 0);
+		ust_futex_wake(&sv->sv_gen, 1);
 }
 
 void
@@ -177,5 +174,5 @@ SV_BROADCAST(sv_t *sv, int flags)
 	(void) flags;
 	atomic_fetch_add(&sv->sv_gen, 1);
 	if (atomic_load(&sv->sv_waiters) != 0)
-		ust_futex_wake_all(&sv->sv_gen);
+		ust_futex_wake(&sv->sv_gen, INT_MAX);
 }
