@@ -82,6 +82,11 @@ struct ust_exec_ops {
 	void		(*eo_intr_detach)(struct ust_intr *);
 	/* sim only: run one due event; false when none is left */
 	bool		(*eo_step)(void);
+	/* threads only (may be NULL): see ust_exec_runq */
+	void		(*eo_defer)(void);
+	void		(*eo_undefer)(void);
+	bool		(*eo_ready)(void);
+	void		(*eo_runq)(void);
 };
 
 extern const struct ust_exec_ops ust_exec_sim_ops;
@@ -120,6 +125,52 @@ static inline uint64_t
 ust_now(void)
 {
 	return (ust_exec->eo_now());
+}
+
+/*
+ * Run, on the calling thread, service events that are ready: what SVR4
+ * did on the way out of a system call (runqueues).  The stream head's
+ * read and write calls do it, holding no lock, before they return to the
+ * application and before they sleep, so that the service procedures
+ * their own work enabled -- the back-enable of a drained read queue, say
+ * -- run at once on a CPU that is running anyway, rather than after a
+ * service thread wakes up.
+ *
+ * ust_exec_defer, at the start of such a call: until ust_exec_runq, the
+ * service events this thread posts wake no service thread (one that is
+ * awake may still take them).  In between, the thread may sleep only in
+ * SV_WAIT, which first wakes a service thread for what was deferred
+ * (ust_exec_undefer), so that nothing waits on a sleeping thread.
+ *
+ * Under the sim executive events run when the application runs them, as
+ * before: these do nothing.
+ */
+static inline void
+ust_exec_defer(void)
+{
+	if (ust_exec->eo_defer != NULL)
+		ust_exec->eo_defer();
+}
+
+static inline void
+ust_exec_undefer(void)
+{
+	if (ust_exec != NULL && ust_exec->eo_undefer != NULL)
+		ust_exec->eo_undefer();
+}
+
+static inline void
+ust_exec_runq(void)
+{
+	if (ust_exec->eo_runq != NULL)
+		ust_exec->eo_runq();
+}
+
+/* Would ust_exec_runq run anything?  A hint: read without a lock. */
+static inline bool
+ust_exec_ready(void)
+{
+	return (ust_exec->eo_ready != NULL && ust_exec->eo_ready());
 }
 
 extern bool ust_exec_is_sim(void);

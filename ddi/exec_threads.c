@@ -21,6 +21,7 @@
 #include <sys/kmem.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,8 @@ static struct {
 	pthread_cond_t	t_timercv;	/* the earliest timer changed */
 	struct ust_evtree t_timers;	/* pending timed events */
 	struct runner	t_cpus;		/* service run queue */
+	_Atomic int	t_nsvc;		/* events on t_cpus.r_q; t_lock to
+					   change, read without it */
 	struct ust_evq	t_callq;	/* due callout events */
 	uint64_t	t_seq;
 	uint64_t	t_epoch;	/* monotonic ns at boot */
@@ -51,6 +54,15 @@ static struct {
 	pthread_t	t_cpu[USTREAMS_NCPU_MAX];
 	pthread_t	t_callout;
 } thr;
+
+/* t_nsvc += d; t_lock held. */
+static void
+svc_count(int d)
+{
+	atomic_store_explicit(&thr.t_nsvc,
+	    atomic_load_explicit(&thr.t_nsvc, memory_order_relaxed) + d,
+	    memory_order_relaxed);
+}
 
 static uint64_t
 thr_now(void)
@@ -81,6 +93,7 @@ ready_locked(struct ust_event *ev)
 	} else {
 		q = &thr.t_cpus.r_q;
 		cv = &thr.t_cpus.r_cv;
+		svc_count(1);
 	}
 	TAILQ_INSERT_TAIL(q, ev, ev_link);
 	ev->ev_queue = q;
@@ -103,6 +116,14 @@ post_locked(struct ust_event *ev, uint64_t when)
 	return (NULL);
 }
 
+/*
+ * Between ust_exec_defer and ust_exec_runq (see exec.h) a thread's posts
+ * of service events signal no one (thr_deferring), and it notes that it
+ * left some unsignalled (thr_deferred).
+ */
+static __thread bool thr_deferring;
+static __thread bool thr_deferred;
+
 static bool
 thr_post(struct ust_event *ev, uint64_t when)
 {
@@ -123,7 +144,9 @@ thr_post(struct ust_event *ev, uint64_t when)
 		break;
 	}
 	pthread_mutex_unlock(&thr.t_lock);
-	if (cv != NULL)
+	if (cv == &thr.t_cpus.r_cv && thr_deferring)
+		thr_deferred = true;
+	else if (cv != NULL)
 		pthread_cond_signal(cv);
 	return (posted);
 }
@@ -136,6 +159,8 @@ thr_cancel(struct ust_event *ev)
 	pthread_mutex_lock(&thr.t_lock);
 	switch (ev->ev_state) {
 	case EV_PENDING:
+		if (ev->ev_queue == &thr.t_cpus.r_q)
+			svc_count(-1);
 		if (ev->ev_queue != NULL)
 			TAILQ_REMOVE(ev->ev_queue, ev, ev_link);
 		else
@@ -211,10 +236,69 @@ runner_main(void *arg)
 			break;
 		ev = TAILQ_FIRST(&r->r_q);
 		TAILQ_REMOVE(&r->r_q, ev, ev_link);
+		if (r == &thr.t_cpus)
+			svc_count(-1);
 		run_locked(ev);
 	}
 	pthread_mutex_unlock(&thr.t_lock);
 	return (NULL);
+}
+
+/*
+ * The service events ready now, run on the calling thread (see
+ * ust_exec_runq); at most THR_RUNQ_MAX, so that an application's call
+ * returns in bounded time even while its stream keeps enabling queues.
+ * Service threads go on taking events at the same time.
+ */
+#define	THR_RUNQ_MAX	64
+
+static bool
+thr_ready(void)
+{
+	return (atomic_load_explicit(&thr.t_nsvc, memory_order_relaxed) != 0);
+}
+
+static void
+thr_defer(void)
+{
+	thr_deferring = true;
+}
+
+/* Deferring ends; wake a service thread for what is left, if anything. */
+static void
+thr_undefer(void)
+{
+	bool left;
+
+	thr_deferring = false;
+	if (!thr_deferred)
+		return;
+	thr_deferred = false;
+	pthread_mutex_lock(&thr.t_lock);
+	left = !TAILQ_EMPTY(&thr.t_cpus.r_q);
+	pthread_mutex_unlock(&thr.t_lock);
+	if (left)
+		pthread_cond_signal(&thr.t_cpus.r_cv);
+}
+
+static void
+thr_runq(void)
+{
+	struct ust_event *ev;
+	int n;
+
+	thr_deferring = false;
+	if (thr_ready()) {
+		pthread_mutex_lock(&thr.t_lock);
+		for (n = 0; n < THR_RUNQ_MAX && !thr.t_cpus.r_stop &&
+		    (ev = TAILQ_FIRST(&thr.t_cpus.r_q)) != NULL; n++) {
+			TAILQ_REMOVE(&thr.t_cpus.r_q, ev, ev_link);
+			svc_count(-1);
+			run_locked(ev);
+		}
+		pthread_mutex_unlock(&thr.t_lock);
+	}
+	thr_undefer();
 }
 
 static void
@@ -342,6 +426,7 @@ thr_stop(void)
 
 	pthread_mutex_lock(&thr.t_lock);
 	drain_queue(&thr.t_cpus.r_q);
+	atomic_store_explicit(&thr.t_nsvc, 0, memory_order_relaxed);
 	drain_queue(&thr.t_callq);
 	RB_FOREACH_SAFE(ev, ust_evtree, &thr.t_timers, next) {
 		RB_REMOVE(ust_evtree, &thr.t_timers, ev);
@@ -417,4 +502,8 @@ const struct ust_exec_ops ust_exec_threads_ops = {
 	.eo_intr_attach = thr_intr_attach,
 	.eo_intr_detach = thr_intr_detach,
 	.eo_step = thr_step,
+	.eo_defer = thr_defer,
+	.eo_undefer = thr_undefer,
+	.eo_ready = thr_ready,
+	.eo_runq = thr_runq,
 };

@@ -14,14 +14,6 @@
 /* Spins before sleeping: a holder on another CPU is usually done sooner. */
 #define	KM_SPIN		64
 
-static inline void
-cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 void
 ust_futex_wait(_Atomic uint32_t *word, uint32_t val)
 {
@@ -54,7 +46,7 @@ kmutex_lock_slow(kmutex_t *m)
 			return;
 		if (c == 2)
 			break;
-		cpu_relax();
+		ust_cpu_relax();
 	}
 	while (atomic_exchange_explicit(&m->km_state, 2,
 	    memory_order_acquire) != 0)

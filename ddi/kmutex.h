@@ -116,4 +116,13 @@ kmutex_unlock(kmutex_t *m)
 extern void ust_futex_wait(_Atomic uint32_t *word, uint32_t val);
 extern void ust_futex_wake(_Atomic uint32_t *word, int n);
 
+/* In a spin loop: let the other hardware thread of the core run. */
+static inline void
+ust_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 #endif	/* _DDI_KMUTEX_H */

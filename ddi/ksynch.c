@@ -23,6 +23,8 @@
 #include "ksynch_impl.h"
 
 #include <limits.h>
+#include <time.h>
+#include <unistd.h>
 
 __thread char ust_thread_token __attribute__((tls_model("initial-exec")));
 
@@ -112,6 +114,51 @@ SV_DEALLOC(sv_t *sv)
 	kmem_free(sv, sizeof (*sv));
 }
 
+/*
+ * Before it sleeps, a waiter watches sv_gen for up to SV_SPIN_NS, when
+ * another CPU could be running its signaller.  A sleep and the wake-up
+ * that ends it cost two system calls and the time the scheduler takes to
+ * run the sleeper again -- tens of microseconds when its CPU has gone
+ * idle -- while a stream's reader and writer hand messages over every
+ * few microseconds.  A spinning waiter is not in sv_waiters, so the signal
+ * that ends its spin makes no system call either.
+ */
+#define	SV_SPIN_NS	50000
+
+static bool
+sv_spin(sv_t *sv, uint32_t gen)
+{
+	static _Atomic int ncpus;	/* online CPUs; 0: not asked yet */
+	struct timespec ts;
+	uint64_t deadline = 0;
+	unsigned i;
+	int n;
+
+	if ((n = atomic_load_explicit(&ncpus, memory_order_relaxed)) == 0) {
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		atomic_store_explicit(&ncpus, n, memory_order_relaxed);
+	}
+	if (n < 2)
+		return (false);
+	for (i = 1;; i++) {
+		if (atomic_load_explicit(&sv->sv_gen, memory_order_acquire) !=
+		    gen)
+			return (true);
+		ust_cpu_relax();
+		if ((i & 63) == 0) {
+			uint64_t t;
+
+			(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+			t = (uint64_t)ts.tv_sec * 1000000000u +
+			    (uint64_t)ts.tv_nsec;
+			if (deadline == 0)
+				deadline = t + SV_SPIN_NS;
+			else if (t >= deadline)
+				return (false);
+		}
+	}
+}
+
 void
 ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 {
@@ -132,9 +179,12 @@ ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 		}
 		return;
 	}
-	atomic_fetch_add(&sv->sv_waiters, 1);
 	gen = atomic_load(&sv->sv_gen);
 	UNLOCK(lk, plbase);
+	ust_exec_undefer();
+	if (sv_spin(sv, gen))
+		return;
+	atomic_fetch_add(&sv->sv_waiters, 1);
 	while (atomic_load(&sv->sv_gen) == gen)
 		ust_futex_wait(&sv->sv_gen, gen);
 	atomic_fetch_sub(&sv->sv_waiters, 1);

@@ -30,11 +30,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../ddi/context.h"
+#include "../ddi/exec.h"
 #include "../ddi/ksynch_impl.h"
 #include "../ddi/sysinit.h"
 #include "sthead.h"
@@ -47,6 +49,7 @@ static struct stdata *sd_table[USTREAMS_NSTREAMS];
 /* poll: one generation for all streams, bumped by every wake-up. */
 static lock_t poll_lock = UST_LOCK_INITIALIZER("ustreams_poll");
 static sv_t poll_sv = UST_SV_INITIALIZER;
+static _Atomic int poll_nwait;	/* threads in ustreams_poll */
 
 static int
 fail(int error)
@@ -60,11 +63,16 @@ fail(int error)
  * pollers sleep with: between a poller's last look at the generation and
  * its SV_WAIT, an unlocked broadcast would be lost, and the poller would
  * sleep until its timeout.  Called with sd_lock held: sd_lock is taken
- * before poll_lock, never after.
+ * before poll_lock, never after.  With no one in ustreams_poll there is no
+ * one to wake: a poller counts itself in poll_nwait before it looks at any
+ * stream, and looks at each under its sd_lock, so a change made under
+ * sd_lock either is seen by the poller's look or sees its count.
  */
 void
 stcalls_poll_wake(void)
 {
+	if (atomic_load(&poll_nwait) == 0)
+		return;
 	(void) LOCK(&poll_lock, plstr);
 	SV_BROADCAST(&poll_sv, 0);
 	UNLOCK(&poll_lock, plstr);
@@ -110,12 +118,26 @@ wait_timeout(void *arg)
 static void
 sd_sleep(struct stdata *sd, long ticks)
 {
-	toid_t id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
+	toid_t id;
 
+	/*
+	 * Service procedures are ready (this call may have enabled them):
+	 * run them instead of sleeping, and let the caller look again --
+	 * what it waits for is often what they do.
+	 */
+	if (ust_exec_ready()) {
+		UNLOCK(sd->sd_lock, plstr);
+		ust_exec_runq();
+		(void) LOCK(sd->sd_lock, plstr);
+		return;
+	}
+	id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
+	sd->sd_nsleep++;
 	SV_WAIT(sd->sd_sv, primed, sd->sd_lock);
 	if (id != 0)
 		untimeout(id);
 	(void) LOCK(sd->sd_lock, plstr);
+	sd->sd_nsleep--;
 }
 
 static void
@@ -322,6 +344,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 		return (fail(EBADF));
 	ust_may_sleep("ustreams_read");
 	rq = &sd->sd_head->qp_q[0];
+	ust_exec_defer();
 	(void) LOCK(sd->sd_lock, plstr);
 	for (;;) {
 		mblk_t *mp, *bp;
@@ -391,6 +414,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 	}
 	efd_update(sd);
 	UNLOCK(sd->sd_lock, plstr);
+	ust_exec_runq();
 	if (done == 0 && error != 0)
 		return (fail(error));
 	return ((ssize_t)done);
@@ -519,6 +543,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		UNLOCK(sd->sd_lock, plstr);
 		return (error != 0 ? fail(error) : 0);
 	}
+	ust_exec_defer();
 	do {
 		ssize_t maxpsz, minpsz;
 		size_t n;
@@ -548,6 +573,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		(void) LOCK(sd->sd_lock, plstr);
 	} while (done < nbytes);
 	UNLOCK(sd->sd_lock, plstr);
+	ust_exec_runq();
 	if (done == 0 && error != 0)
 		return (fail(error));
 	return ((ssize_t)done);
@@ -621,6 +647,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	ust_may_sleep("ustreams_getpmsg");
 	want = *flagsp;
 	rq = &sd->sd_head->qp_q[0];
+	ust_exec_defer();
 	(void) LOCK(sd->sd_lock, plstr);
 	for (;;) {
 		if ((mp = read_wait(sd, &error)) == NULL)
@@ -642,6 +669,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	if (mp == NULL) {
 		efd_update(sd);
 		UNLOCK(sd->sd_lock, plstr);
+		ust_exec_runq();
 		if (error == 0) {		/* hang-up: an empty message */
 			if (ctl != NULL)
 				ctl->len = 0;
@@ -687,6 +715,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	}
 	efd_update(sd);
 	UNLOCK(sd->sd_lock, plstr);
+	ust_exec_runq();
 	return (more);
 }
 
@@ -783,7 +812,9 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 		mp->b_cont = dp;
 	}
 	mp->b_band = (unsigned char)band;
+	ust_exec_defer();
 	putnext(wq, mp);
+	ust_exec_runq();
 	return (0);
 }
 
@@ -1138,6 +1169,7 @@ ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 	if (fds == NULL && nfds > 0)
 		return (fail(EFAULT));
 	(void) drv_getparm(LBOLT, &start);
+	atomic_fetch_add(&poll_nwait, 1);
 	for (;;) {
 		uint64_t gen = atomic_load(&poll_sv.sv_gen);
 		int ready = 0;
@@ -1150,11 +1182,15 @@ ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 			if (fds[i].revents != 0)
 				ready++;
 		}
-		if (ready > 0 || timeout_ms == 0)
+		if (ready > 0 || timeout_ms == 0) {
+			atomic_fetch_sub(&poll_nwait, 1);
 			return (ready);
+		}
 		(void) drv_getparm(LBOLT, &now);
-		if (timeout_ms > 0 && now - start >= ticks)
+		if (timeout_ms > 0 && now - start >= ticks) {
+			atomic_fetch_sub(&poll_nwait, 1);
 			return (0);
+		}
 		ust_may_sleep("ustreams_poll");
 		(void) LOCK(&poll_lock, plstr);
 		if (atomic_load(&poll_sv.sv_gen) == gen) {

@@ -48,7 +48,10 @@ apply_error(int *errp, unsigned char v)
 	*errp = v;
 }
 
-/* Everyone waiting on the stream, and the application's eventfd. */
+/*
+ * Everyone waiting on the stream, and the application's eventfd.  sd_lock
+ * held: a sleeper counts itself in sd_nsleep under it before it sleeps.
+ */
 void
 sthead_wake(struct stdata *sd)
 {
@@ -56,7 +59,9 @@ sthead_wake(struct stdata *sd)
 	queue_t *rq = &sd->sd_head->qp_q[0];
 	bool readable;
 
-	SV_BROADCAST(sd->sd_sv, 0);
+	ASSERT(LOCK_OWNED(sd->sd_lock));
+	if (sd->sd_nsleep > 0)
+		SV_BROADCAST(sd->sd_sv, 0);
 	if (sd->sd_efd >= 0 && !sd->sd_efd_set) {
 		/* Only what a reader would find makes the eventfd readable. */
 		kmutex_lock(&QPRIV(rq)->qu_lock);

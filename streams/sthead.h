@@ -34,6 +34,8 @@ struct stdata {
 	struct qpair	*sd_drv;	/* driver pair; set once */
 	lock_t		*sd_lock;
 	sv_t		*sd_sv;		/* state changed: data, room, reply */
+	int		sd_nsleep;	/* threads in sd_sleep: a change
+					   with none needs no signal */
 	pthread_mutex_t	sd_plumb;	/* push, pop, close */
 	uint_t		sd_flag;
 	int		sd_oflag;	/* O_NONBLOCK, ... */

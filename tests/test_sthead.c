@@ -38,6 +38,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -396,6 +397,58 @@ static struct streamtab passmod_info = {
 };
 
 /*
+ * "tsh_svc": a module that queues everything (put procedures putq) and
+ * passes it on from its service procedures, noting the thread each ran on.
+ */
+static _Atomic(pthread_t *) svc_rthread, svc_wthread;
+static pthread_t svc_rself, svc_wself;
+
+static int
+svcmod_put(queue_t *q, mblk_t *mp)
+{
+	(void) putq(q, mp);
+	return (0);
+}
+
+static int
+svcmod_rsrv(queue_t *q)
+{
+	mblk_t *mp;
+
+	svc_rself = pthread_self();
+	atomic_store(&svc_rthread, &svc_rself);
+	while ((mp = getq(q)) != NULL)
+		putnext(q, mp);
+	return (0);
+}
+
+static int
+svcmod_wsrv(queue_t *q)
+{
+	mblk_t *mp;
+
+	svc_wself = pthread_self();
+	atomic_store(&svc_wthread, &svc_wself);
+	while ((mp = getq(q)) != NULL)
+		putnext(q, mp);
+	return (0);
+}
+
+static struct module_info svcmod_minfo = {
+	0x7207, "tsh_svc", 0, INFPSZ, 1024, 256
+};
+static struct qinit svcmod_rinit = {
+	svcmod_put, svcmod_rsrv, passmod_open, NULL, NULL, &svcmod_minfo,
+	NULL
+};
+static struct qinit svcmod_winit = {
+	svcmod_put, svcmod_wsrv, NULL, NULL, NULL, &svcmod_minfo, NULL
+};
+static struct streamtab svcmod_info = {
+	&svcmod_rinit, &svcmod_winit, NULL, NULL
+};
+
+/*
  * Helpers.
  */
 static void
@@ -414,6 +467,7 @@ tsh_register(void)
 	register_one(ustreams_register_module("tsh_modB", &modb_info, 0));
 	register_one(ustreams_register_driver("tsh_loop", &loop_info, 0));
 	register_one(ustreams_register_module("tsh_pass", &passmod_info, 0));
+	register_one(ustreams_register_module("tsh_svc", &svcmod_info, 0));
 }
 
 static void
@@ -2263,6 +2317,126 @@ run_traffic(void)
 	ck_assert_int_eq(ustreams_close(tr->tr_sd), 0);
 }
 
+/*
+ * SVR4 ran the service procedures a system call enabled before the call
+ * returned (runqueues): the stream head does the same under the threads
+ * executive.  To see it, the one service thread is kept busy -- in the
+ * read service procedure of "tsh_block", on a stream of its own, which
+ * waits until the test lets it go -- so that only the application's own
+ * thread can run tsh_svc's service procedures.
+ */
+static sem_t busy_started, busy_release;
+static queue_t *block_rq;
+
+static int
+blockmod_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	block_rq = q;
+	return (0);
+}
+
+static int
+blockmod_rsrv(queue_t *q)
+{
+	(void) q;
+	sem_post(&busy_started);
+	while (sem_wait(&busy_release) != 0)
+		;
+	return (0);
+}
+
+static struct module_info blockmod_minfo = {
+	0x7208, "tsh_block", 0, INFPSZ, 1024, 256
+};
+static struct qinit blockmod_rinit = {
+	passmod_put, blockmod_rsrv, blockmod_open, NULL, NULL,
+	&blockmod_minfo, NULL
+};
+static struct qinit blockmod_winit = {
+	passmod_put, NULL, NULL, NULL, NULL, &blockmod_minfo, NULL
+};
+static struct streamtab blockmod_info = {
+	&blockmod_rinit, &blockmod_winit, NULL, NULL
+};
+
+static int busy_sd;
+
+static int
+boot_threads_busy(void)
+{
+	struct ustreams_config cfg;
+	int sd;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_exec = USTREAMS_EXEC_THREADS;
+	cfg.uc_ncpus = 1;
+	harness_boot_cfg(&cfg);
+	tsh_register();
+	register_one(ustreams_register_module("tsh_block", &blockmod_info,
+	    0));
+	tsh_reset();
+	atomic_store(&svc_rthread, NULL);
+	atomic_store(&svc_wthread, NULL);
+	sem_init(&busy_started, 0, 0);
+	sem_init(&busy_release, 0, 0);
+	busy_sd = ustreams_open("tsh_drv", O_RDWR);
+	ck_assert_int_ge(busy_sd, 0);
+	ck_assert_int_eq(ustreams_ioctl(busy_sd, I_PUSH, "tsh_block"), 0);
+	qenable(block_rq);
+	while (sem_wait(&busy_started) != 0)
+		;
+	sd = ustreams_open("tsh_drv", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "tsh_svc"), 0);
+	return (sd);
+}
+
+static void
+end_threads_busy(int sd)
+{
+	sem_post(&busy_release);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_int_eq(ustreams_close(busy_sd), 0);
+	harness_shutdown();
+	sem_destroy(&busy_started);
+	sem_destroy(&busy_release);
+}
+
+START_TEST(threads_read_runs_the_service_procedures_ready_before_it_sleeps)
+{
+	char buf[8];
+	int sd = boot_threads_busy();
+
+	/* The driver sends up; tsh_svc queues it and is enabled. */
+	putnext(tsh_rq, mkmsg(M_DATA, 0, "up", 2));
+	ck_assert_ptr_null(atomic_load(&svc_rthread));
+	/* Nothing at the head: instead of sleeping, read runs tsh_svc. */
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 2);
+	ck_assert_mem_eq(buf, "up", 2);
+	ck_assert_ptr_nonnull(atomic_load(&svc_rthread));
+	ck_assert(pthread_equal(svc_rself, pthread_self()));
+	end_threads_busy(sd);
+}
+END_TEST
+
+START_TEST(threads_write_runs_the_service_procedure_it_enabled_on_return)
+{
+	mblk_t *mp;
+	int sd = boot_threads_busy();
+
+	ck_assert_int_eq(ustreams_write(sd, "down", 4), 4);
+	/* tsh_svc's write service procedure ran before write returned. */
+	ck_assert_ptr_nonnull(atomic_load(&svc_wthread));
+	ck_assert(pthread_equal(svc_wself, pthread_self()));
+	mp = getq(tsh_wq);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(MBLKL(mp), 4);
+	ck_assert_mem_eq(mp->b_rptr, "down", 4);
+	freemsg(mp);
+	end_threads_busy(sd);
+}
+END_TEST
+
 START_TEST(threads_push_and_pop_under_traffic_deliver_every_message_once)
 {
 	static unsigned char seen[TRAFFIC_MAX];
@@ -2451,6 +2625,10 @@ sthead_suite(void)
 	tcase_add_test(tt,
 	    threads_push_and_pop_under_traffic_deliver_every_message_once);
 	tcase_add_test(tt, threads_push_and_pop_under_traffic_keep_the_order);
+	tcase_add_test(tt,
+	    threads_read_runs_the_service_procedures_ready_before_it_sleeps);
+	tcase_add_test(tt,
+	    threads_write_runs_the_service_procedure_it_enabled_on_return);
 	suite_add_tcase(s, tt);
 	return (s);
 }
