@@ -92,14 +92,14 @@ account(size_t *countp, size_t hiwat, size_t lowat, uint_t *flagp,
 	if (dir > 0) {
 		*countp += n;
 		if (*countp >= hiwat)
-			*flagp |= fullbit;
+			qflag_set(flagp, fullbit);
 		return;
 	}
 	*countp -= n;
-	if (*countp < hiwat)
-		*flagp &= ~fullbit;
+	if (*countp < hiwat && (*flagp & fullbit))
+		qflag_clear(flagp, fullbit);
 	if ((*countp < lowat || *countp == 0) && (*flagp & wantbit)) {
-		*flagp &= ~wantbit;
+		qflag_clear(flagp, wantbit);
 		*backp = true;
 	}
 }
@@ -180,7 +180,7 @@ SAMESTR(queue_t *q)
 {
 	queue_t *nq = q_next_load(q);
 
-	return (nq != NULL && (nq->q_flag & QREADR) == (q->q_flag & QREADR));
+	return (nq != NULL && nq->q_uread == q->q_uread);
 }
 
 /* Enable the nearest queue behind q that has a service procedure. */
@@ -191,7 +191,7 @@ backenable(queue_t *q)
 	for (q = backq(q); q != NULL; q = backq(q)) {
 		if (q->q_qinfo->qi_srvp != NULL) {
 			QLOCK(q);
-			q->q_flag |= QBACK;
+			qflag_set(&q->q_flag, QBACK);
 			QUNLOCK(q);
 			qenable(q);
 			break;
@@ -298,14 +298,16 @@ getq(queue_t *q)
 
 	QLOCK(q);
 	if ((mp = q->q_first) == NULL) {
-		q->q_flag |= QWANTR;
+		if (!(q->q_flag & QWANTR))
+			qflag_set(&q->q_flag, QWANTR);
 		/* An empty queue lets writers on. */
 		if (q->q_flag & QWANTW) {
-			q->q_flag &= ~QWANTW;
+			qflag_clear(&q->q_flag, QWANTW);
 			back = true;
 		}
 	} else {
-		q->q_flag &= ~QWANTR;
+		if (q->q_flag & QWANTR)
+			qflag_clear(&q->q_flag, QWANTR);
 		unlink_locked(q, mp);
 		(void) count_locked(q, mp, -1, &back);
 	}
@@ -407,17 +409,27 @@ bcanput(queue_t *q, unsigned char pri)
 	str_rcu_read_lock();
 	while (q->q_qinfo->qi_srvp == NULL && q_next_load(q) != NULL)
 		q = q_next_load(q);
+	/*
+	 * Not full: yes, without the lock (see qflag_get).  The answer may be
+	 * stale by the time the caller acts on it, as it may be with the
+	 * lock; a full queue is looked at again under the lock, to mark the
+	 * writer waiting.
+	 */
+	if (pri == 0 && !(qflag_get(&q->q_flag) & QFULL)) {
+		str_rcu_read_unlock();
+		return (1);
+	}
 	QLOCK(q);
 	if (pri == 0) {
 		if (q->q_flag & QFULL) {
-			q->q_flag |= QWANTW;
+			qflag_set(&q->q_flag, QWANTW);
 			ok = 0;
 		}
 	} else {
 		qband_t *qb = band_get_locked(q, pri, false);
 
 		if (qb != NULL && (qb->qb_flag & QB_FULL)) {
-			qb->qb_flag |= QB_WANTW;
+			qflag_set(&qb->qb_flag, QB_WANTW);
 			ok = 0;
 		}
 	}

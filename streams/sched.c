@@ -43,27 +43,21 @@ static char rcu_tsan_sync;
 #define	RCU_TSAN_ACQUIRE()	((void)0)
 #endif
 
-/*
- * Read-side sections nest (putnext calls a put procedure that calls
- * putnext ...); only the outermost one enters liburcu.
- */
-static __thread unsigned rcu_depth __attribute__((tls_model("initial-exec")));
+/* Depth of the calling thread's read-side sections (see stream_impl.h). */
+__thread unsigned str_rcu_depth __attribute__((tls_model("initial-exec")));
 
+/* The outermost section: liburcu's. */
 void
-str_rcu_read_lock(void)
+str_rcu_enter(void)
 {
-	if (rcu_depth++ == 0)
-		urcu_bp_read_lock();
+	urcu_bp_read_lock();
 }
 
 void
-str_rcu_read_unlock(void)
+str_rcu_exit(void)
 {
-	ASSERT(rcu_depth > 0);
-	if (--rcu_depth == 0) {
-		RCU_TSAN_RELEASE();
-		urcu_bp_read_unlock();
-	}
+	RCU_TSAN_RELEASE();
+	urcu_bp_read_unlock();
 }
 
 void
@@ -85,7 +79,7 @@ run_srv(queue_t *q)
 	bool on;
 
 	kmutex_lock(&QPRIV(q)->qu_lock);
-	q->q_flag &= ~(QENAB | QBACK);
+	qflag_clear(&q->q_flag, QENAB | QBACK);
 	on = (q->q_flag & QPROCSON) != 0;
 	kmutex_unlock(&QPRIV(q)->qu_lock);
 	if (!on)
@@ -116,6 +110,42 @@ run_put(queue_t *q, mblk_t *mp)
 	(void) qi->qi_putp(q, mp);
 }
 
+/* Take an idle perimeter without pm_lock; false if it is not idle. */
+static inline bool
+perim_tryenter(struct perim *pm)
+{
+	uint32_t idle = 0;
+
+	return (atomic_compare_exchange_strong_explicit(&pm->pm_state, &idle,
+	    PM_BUSY, memory_order_acquire, memory_order_relaxed));
+}
+
+/*
+ * With pm_lock held, either take the perimeter (true) or, if a thread is
+ * inside, mark that work waits for it (false; the caller then queues the
+ * work before dropping pm_lock).
+ */
+static bool
+perim_enter_or_mark(struct perim *pm)
+{
+	uint32_t s = atomic_load_explicit(&pm->pm_state, memory_order_relaxed);
+
+	for (;;) {
+		if (s == 0) {
+			if (atomic_compare_exchange_weak_explicit(&pm->pm_state,
+			    &s, PM_BUSY, memory_order_acquire,
+			    memory_order_relaxed))
+				return (true);
+		} else {
+			ASSERT(s & PM_BUSY);
+			if ((s & PM_WORK) || atomic_compare_exchange_weak_explicit(
+			    &pm->pm_state, &s, s | PM_WORK,
+			    memory_order_relaxed, memory_order_relaxed))
+				return (false);
+		}
+	}
+}
+
 /*
  * Leave the perimeter, first running what other threads left: deferred
  * puts in order, then pending service procedures.
@@ -124,7 +154,11 @@ void
 perim_exit(struct qpair *qp)
 {
 	struct perim *pm = &qp->qp_perim;
+	uint32_t busy = PM_BUSY;
 
+	if (atomic_compare_exchange_strong_explicit(&pm->pm_state, &busy, 0,
+	    memory_order_release, memory_order_relaxed))
+		return;
 	kmutex_lock(&pm->pm_lock);
 	for (;;) {
 		mblk_t *mp = pm->pm_head;
@@ -156,7 +190,7 @@ perim_exit(struct qpair *qp)
 		}
 		break;
 	}
-	pm->pm_busy = false;
+	atomic_store_explicit(&pm->pm_state, 0, memory_order_release);
 	kmutex_unlock(&pm->pm_lock);
 }
 
@@ -174,8 +208,20 @@ str_call_put(queue_t *q, mblk_t *mp)
 		run_put(q, mp);
 		return;
 	}
+	/*
+	 * Being popped, and nothing left inside: pass the message on at once,
+	 * on this thread.  Taking the perimeter here would let this caller's
+	 * next messages be left behind it, and then overtaken by messages that
+	 * bypass the module once it is unlinked.
+	 */
+	if (!atomic_load_explicit(&qp->qp_forward, memory_order_relaxed) &&
+	    perim_tryenter(pm)) {
+		run_put(q, mp);
+		perim_exit(qp);
+		return;
+	}
 	kmutex_lock(&pm->pm_lock);
-	if (pm->pm_busy) {
+	if (!perim_enter_or_mark(pm)) {
 		mp->b_next = NULL;
 		mp->b_prev = (mblk_t *)q;
 		if (pm->pm_tail != NULL)
@@ -186,18 +232,12 @@ str_call_put(queue_t *q, mblk_t *mp)
 		kmutex_unlock(&pm->pm_lock);
 		return;
 	}
-	/*
-	 * Being popped, and nothing left inside: pass the message on at once,
-	 * on this thread.  Taking the perimeter here would let this caller's
-	 * next messages be left behind it, and then overtaken by messages that
-	 * bypass the module once it is unlinked.
-	 */
 	if (atomic_load_explicit(&qp->qp_forward, memory_order_relaxed)) {
+		atomic_store_explicit(&pm->pm_state, 0, memory_order_release);
 		kmutex_unlock(&pm->pm_lock);
 		putnext(q, mp);
 		return;
 	}
-	pm->pm_busy = true;
 	kmutex_unlock(&pm->pm_lock);
 	run_put(q, mp);
 	perim_exit(qp);
@@ -213,14 +253,7 @@ perim_enter_wait(struct qpair *qp)
 {
 	struct perim *pm = &qp->qp_perim;
 
-	for (;;) {
-		kmutex_lock(&pm->pm_lock);
-		if (!pm->pm_busy) {
-			pm->pm_busy = true;
-			kmutex_unlock(&pm->pm_lock);
-			return;
-		}
-		kmutex_unlock(&pm->pm_lock);
+	while (!perim_tryenter(pm)) {
 		ASSERT(!ust_exec_is_sim());
 		sched_yield();
 	}
@@ -238,14 +271,15 @@ svc_event(void *arg)
 		run_srv(q);
 		return;
 	}
-	kmutex_lock(&pm->pm_lock);
-	if (pm->pm_busy) {
-		pm->pm_svc |= q->q_uread ? 1u : 2u;
+	if (!perim_tryenter(pm)) {
+		kmutex_lock(&pm->pm_lock);
+		if (!perim_enter_or_mark(pm)) {
+			pm->pm_svc |= q->q_uread ? 1u : 2u;
+			kmutex_unlock(&pm->pm_lock);
+			return;
+		}
 		kmutex_unlock(&pm->pm_lock);
-		return;
 	}
-	pm->pm_busy = true;
-	kmutex_unlock(&pm->pm_lock);
 	run_srv(q);
 	perim_exit(qp);
 }
@@ -270,7 +304,7 @@ qenable(queue_t *q)
 		return;
 	kmutex_lock(&QPRIV(q)->qu_lock);
 	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {
-		q->q_flag |= QENAB;
+		qflag_set(&q->q_flag, QENAB);
 		post = true;
 	}
 	kmutex_unlock(&QPRIV(q)->qu_lock);
@@ -283,7 +317,7 @@ void
 noenable(queue_t *q)
 {
 	kmutex_lock(&QPRIV(q)->qu_lock);
-	q->q_flag |= QNOENB;
+	qflag_set(&q->q_flag, QNOENB);
 	kmutex_unlock(&QPRIV(q)->qu_lock);
 }
 
@@ -292,7 +326,7 @@ void
 enableok(queue_t *q)
 {
 	kmutex_lock(&QPRIV(q)->qu_lock);
-	q->q_flag &= ~QNOENB;
+	qflag_clear(&q->q_flag, QNOENB);
 	kmutex_unlock(&QPRIV(q)->qu_lock);
 }
 
@@ -307,10 +341,10 @@ qprocson(queue_t *q)
 	queue_t *rq = Q_RD(q), *wq = Q_WR(q);
 
 	kmutex_lock(&QPRIV(rq)->qu_lock);
-	rq->q_flag |= QPROCSON;
+	qflag_set(&rq->q_flag, QPROCSON);
 	kmutex_unlock(&QPRIV(rq)->qu_lock);
 	kmutex_lock(&QPRIV(wq)->qu_lock);
-	wq->q_flag |= QPROCSON;
+	qflag_set(&wq->q_flag, QPROCSON);
 	kmutex_unlock(&QPRIV(wq)->qu_lock);
 }
 
@@ -326,11 +360,11 @@ qprocsoff(queue_t *q)
 		queue_t *sq = &QPAIR(q)->qp_q[i];
 
 		kmutex_lock(&QPRIV(sq)->qu_lock);
-		sq->q_flag &= ~QPROCSON;
+		qflag_clear(&sq->q_flag, QPROCSON);
 		kmutex_unlock(&QPRIV(sq)->qu_lock);
 		(void) ust_event_cancel(&QPRIV(sq)->qu_svc);
 		kmutex_lock(&QPRIV(sq)->qu_lock);
-		sq->q_flag &= ~QENAB;
+		qflag_clear(&sq->q_flag, QENAB);
 		kmutex_unlock(&QPRIV(sq)->qu_lock);
 	}
 }

@@ -15,9 +15,12 @@
  * bufcall, a non-blocking one fails with EAGAIN.  Control parts of putmsg
  * are allocated at BPRI_MED.
  *
- * Descriptors index sd_table under sd_table_lock; a stream is freed only
- * by its close, which the application must not race with its own calls on
- * the same descriptor.
+ * Descriptors index sd_table.  Open and close change it under
+ * sd_table_lock; every other call reads its entry without a lock (an
+ * acquire load, which sees the stream an open published whole).  A
+ * stream is freed only by its close, which the application must not race
+ * with its own calls on the same descriptor -- a lock around the lookup
+ * alone would not make that safe either.
  */
 #include <sys/stream.h>
 #include <sys/strsun.h>
@@ -44,7 +47,7 @@
 #define	IOC_DEFTIMEOUT	15	/* seconds, for ic_timout 0 */
 
 static kmutex_t sd_table_lock = KMUTEX_INITIALIZER;
-static struct stdata *sd_table[USTREAMS_NSTREAMS];
+static _Atomic(struct stdata *) sd_table[USTREAMS_NSTREAMS];
 
 /* poll: one generation for all streams, bumped by every wake-up. */
 static lock_t poll_lock = UST_LOCK_INITIALIZER("ustreams_poll");
@@ -94,9 +97,7 @@ sd_lookup(int sdi)
 
 	if (sdi < 0 || sdi >= USTREAMS_NSTREAMS)
 		return (NULL);
-	kmutex_lock(&sd_table_lock);
-	sd = sd_table[sdi];
-	kmutex_unlock(&sd_table_lock);
+	sd = atomic_load_explicit(&sd_table[sdi], memory_order_acquire);
 	return (sd);
 }
 
@@ -113,7 +114,9 @@ wait_timeout(void *arg)
 
 /*
  * Sleep until the stream's state changes (or ticks pass, if > 0).
- * sd_lock held on entry and on return.
+ * sd_lock held on entry and on return.  A caller in an RCU read-side
+ * section leaves it while it sleeps (and while it runs the service
+ * events): it must not rely on what it read in it before.
  */
 static void
 sd_sleep(struct stdata *sd, long ticks)
@@ -125,19 +128,22 @@ sd_sleep(struct stdata *sd, long ticks)
 	 * run them instead of sleeping, and let the caller look again --
 	 * what it waits for is often what they do.
 	 */
+	unsigned rcu = str_rcu_suspend();
+
 	if (ust_exec_ready()) {
 		UNLOCK(sd->sd_lock, plstr);
 		ust_exec_runq();
 		(void) LOCK(sd->sd_lock, plstr);
-		return;
+	} else {
+		id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
+		sd->sd_nsleep++;
+		SV_WAIT(sd->sd_sv, primed, sd->sd_lock);
+		if (id != 0)
+			untimeout(id);
+		(void) LOCK(sd->sd_lock, plstr);
+		sd->sd_nsleep--;
 	}
-	id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
-	sd->sd_nsleep++;
-	SV_WAIT(sd->sd_sv, primed, sd->sd_lock);
-	if (id != 0)
-		untimeout(id);
-	(void) LOCK(sd->sd_lock, plstr);
-	sd->sd_nsleep--;
+	str_rcu_resume(rcu);
 }
 
 static void
@@ -493,6 +499,7 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
 
 	for (;;) {
 		bufcall_id_t id;
+		unsigned rcu;
 
 		if ((mp = allocb((int)size, pri)) != NULL)
 			return (mp);
@@ -506,7 +513,10 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
 			return (NULL);
 		}
 		sd_sleep(sd, 0);
+		/* unbufcall may wait for the callback: outside RCU too. */
+		rcu = str_rcu_suspend();
 		unbufcall(id);
+		str_rcu_resume(rcu);
 		if ((*errp = take_error(sd, false)) != 0)
 			return (NULL);
 	}
@@ -527,7 +537,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 	struct stdata *sd = sd_lookup(sdi);
 	queue_t *wq;
 	size_t done = 0;
-	bool nonblock;
+	bool nonblock, locked;
 	int error = 0;
 
 	if (sd == NULL)
@@ -543,8 +553,16 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		UNLOCK(sd->sd_lock, plstr);
 		return (error != 0 ? fail(error) : 0);
 	}
+	/*
+	 * One RCU read-side section for the whole write -- the flow-control
+	 * check, the packet sizes and putnext -- rather than one for each:
+	 * entering liburcu's costs more than the rest of a small write's
+	 * RCU work.  sd_sleep leaves it while the write waits.
+	 */
+	str_rcu_read_lock();
 	ust_exec_defer();
-	do {
+	locked = true;
+	for (;;) {
 		ssize_t maxpsz, minpsz;
 		size_t n;
 		mblk_t *mp;
@@ -570,9 +588,15 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		done += n;
 		UNLOCK(sd->sd_lock, plstr);
 		putnext(wq, mp);
+		if (done == nbytes) {
+			locked = false;
+			break;
+		}
 		(void) LOCK(sd->sd_lock, plstr);
-	} while (done < nbytes);
-	UNLOCK(sd->sd_lock, plstr);
+	}
+	if (locked)			/* left the loop on an error */
+		UNLOCK(sd->sd_lock, plstr);
+	str_rcu_read_unlock();
 	ust_exec_runq();
 	if (done == 0 && error != 0)
 		return (fail(error));

@@ -19,7 +19,16 @@
  *
  * Locking:
  *  - qu_lock protects a queue's messages, counts, bands and q_flag.
- *  - pm_lock protects the perimeter's state and its deferred list.
+ *  - pm_state says whether a thread is inside the perimeter (PM_BUSY)
+ *    and whether work waits for it (PM_WORK, only with PM_BUSY).  A
+ *    thread takes an idle perimeter with one compare-and-swap (0 ->
+ *    PM_BUSY) and leaves one with nothing waiting with another (PM_BUSY
+ *    -> 0), without pm_lock.  pm_lock protects the deferred list and
+ *    pm_svc, and is held for every change of PM_WORK: a thread that finds
+ *    the perimeter busy takes pm_lock, sets PM_WORK by compare-and-swap
+ *    (so the one inside cannot leave through the lock-free exit
+ *    meanwhile) and queues its work; the one inside, finding PM_WORK,
+ *    takes pm_lock, runs the work and clears the state under it.
  *  - q_next is written with release stores by push and pop (under the
  *    stream's sd_plumb lock) and read with acquire loads inside an RCU
  *    read-side section; memory is reclaimed after a grace period.
@@ -28,6 +37,7 @@
 #define	_STREAMS_STREAM_IMPL_H
 
 #include <sys/stream.h>
+#include <sys/debug.h>
 #include <sys/ksynch.h>
 #include <pthread.h>
 
@@ -43,9 +53,12 @@ struct qpriv {
 	struct qpair	*qu_pair;	/* set once */
 };
 
+#define	PM_BUSY		1u	/* a thread is inside */
+#define	PM_WORK		2u	/* deferred puts or service wait */
+
 struct perim {
+	_Atomic uint32_t pm_state;	/* PM_BUSY, PM_WORK */
 	kmutex_t	pm_lock;
-	bool		pm_busy;	/* a thread is inside */
 	mblk_t		*pm_head;	/* deferred puts: b_next chain, */
 	mblk_t		*pm_tail;	/*   target queue in b_prev */
 	unsigned	pm_svc;		/* service pending: 1 read, 2 write */
@@ -98,9 +111,81 @@ extern void qpair_free(struct qpair *qp);
 extern void str_call_put(queue_t *q, mblk_t *mp);
 extern void perim_enter_wait(struct qpair *qp);
 extern void perim_exit(struct qpair *qp);
-extern void str_rcu_read_lock(void);
-extern void str_rcu_read_unlock(void);
 extern void str_synchronize_rcu(void);
+
+/*
+ * The RCU read side (sched.c).  Sections nest (putnext calls a put
+ * procedure that calls putnext ...); only the outermost enters and leaves
+ * liburcu, so a nested one is an increment and a decrement, inline.
+ * str_rcu_suspend leaves every level before a sleep (a reader must not
+ * hold up grace periods while it sleeps) and returns the depth for
+ * str_rcu_resume; no pointer read in the section may be used between
+ * the two.
+ */
+extern __thread unsigned str_rcu_depth __attribute__((tls_model("initial-exec")));
+extern void str_rcu_enter(void);
+extern void str_rcu_exit(void);
+
+static inline void
+str_rcu_read_lock(void)
+{
+	if (str_rcu_depth++ == 0)
+		str_rcu_enter();
+}
+
+static inline void
+str_rcu_read_unlock(void)
+{
+	ASSERT(str_rcu_depth > 0);
+	if (--str_rcu_depth == 0)
+		str_rcu_exit();
+}
+
+static inline unsigned
+str_rcu_suspend(void)
+{
+	unsigned depth = str_rcu_depth;
+
+	if (depth > 0) {
+		str_rcu_depth = 0;
+		str_rcu_exit();
+	}
+	return (depth);
+}
+
+static inline void
+str_rcu_resume(unsigned depth)
+{
+	ASSERT(str_rcu_depth == 0);
+	if (depth > 0) {
+		str_rcu_enter();
+		str_rcu_depth = depth;
+	}
+}
+
+/*
+ * q_flag (and a band's qb_flag) changes only under the queue's qu_lock,
+ * and each change is one relaxed atomic store, so that bcanput can test
+ * QFULL without taking the lock (qflag_get).  Under the lock a plain read
+ * is enough.
+ */
+static inline uint_t
+qflag_get(const uint_t *fp)
+{
+	return (__atomic_load_n(fp, __ATOMIC_RELAXED));
+}
+
+static inline void
+qflag_set(uint_t *fp, uint_t bits)
+{
+	__atomic_store_n(fp, *fp | bits, __ATOMIC_RELAXED);
+}
+
+static inline void
+qflag_clear(uint_t *fp, uint_t bits)
+{
+	__atomic_store_n(fp, *fp & ~bits, __ATOMIC_RELAXED);
+}
 
 static inline queue_t *
 q_next_load(queue_t *q)
