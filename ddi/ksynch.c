@@ -23,6 +23,7 @@
 #include "ksynch_impl.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,21 +52,19 @@ LOCK_DEALLOC(lock_t *lk)
 	kmem_free(lk, sizeof (*lk));
 }
 
-static inline bool
-held_by_me(lock_t *lk)
+#define	held_by_me(lk)	ust_lock_held(lk)
+
+void
+ust_lock_misuse(lock_t *lk, const char *func, const char *what)
 {
-	return (atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) ==
-	    ust_curthread());
+	cmn_err(CE_PANIC, "%s: %s: %s", func, lk->lk_name, what);
+	abort();	/* a panic hook that returns */
 }
 
 pl_t
 LOCK(lock_t *lk, pl_t pl)
 {
-	if (held_by_me(lk))
-		cmn_err(CE_PANIC, "LOCK: %s: recursive lock", lk->lk_name);
-	kmutex_lock(&lk->lk_mtx);
-	atomic_store_explicit(&lk->lk_owner, ust_curthread(),
-	    memory_order_relaxed);
+	ust_lock(lk);
 	return (pl);
 }
 
@@ -84,11 +83,7 @@ void
 UNLOCK(lock_t *lk, pl_t pl)
 {
 	(void) pl;
-	if (!held_by_me(lk))
-		cmn_err(CE_PANIC, "UNLOCK: %s: not held by the caller",
-		    lk->lk_name);
-	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
-	kmutex_unlock(&lk->lk_mtx);
+	ust_unlock(lk);
 }
 
 bool

@@ -50,6 +50,40 @@ extern __thread char ust_thread_token __attribute__((tls_model("initial-exec")))
 	{ 0, 0, true }
 
 /*
+ * LOCK and UNLOCK, inline, for the framework's own locks on its hot
+ * paths (the stream head's); they check what LOCK and UNLOCK check and
+ * panic the same way.
+ */
+extern void ust_lock_misuse(lock_t *lk, const char *func, const char *what)
+    __attribute__((noreturn, cold));
+
+static inline bool
+ust_lock_held(lock_t *lk)
+{
+	return (atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) ==
+	    ust_curthread());
+}
+
+static inline void
+ust_lock(lock_t *lk)
+{
+	if (__builtin_expect(ust_lock_held(lk), 0))
+		ust_lock_misuse(lk, "LOCK", "recursive lock");
+	kmutex_lock(&lk->lk_mtx);
+	atomic_store_explicit(&lk->lk_owner, ust_curthread(),
+	    memory_order_relaxed);
+}
+
+static inline void
+ust_unlock(lock_t *lk)
+{
+	if (__builtin_expect(!ust_lock_held(lk), 0))
+		ust_lock_misuse(lk, "UNLOCK", "not held by the caller");
+	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
+	kmutex_unlock(&lk->lk_mtx);
+}
+
+/*
  * SV_WAIT on behalf of func: a panic (wrong context, or a sleep the sim
  * executive could never end) names func, the DDI call the driver made.
  */

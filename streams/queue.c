@@ -108,7 +108,7 @@ account(size_t *countp, size_t hiwat, size_t lowat, uint_t *flagp,
  * Account mp joining (dir 1) or leaving (dir -1) q.  Returns false if its
  * band structure cannot be had.
  */
-static bool
+static inline __attribute__((always_inline)) bool
 count_locked(queue_t *q, mblk_t *mp, int dir, bool *backp)
 {
 	size_t n = msg_bytes(mp);

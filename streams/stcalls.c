@@ -107,9 +107,9 @@ wait_timeout(void *arg)
 {
 	struct stdata *sd = arg;
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	SV_BROADCAST(sd->sd_sv, 0);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 }
 
 /*
@@ -131,16 +131,16 @@ sd_sleep(struct stdata *sd, long ticks)
 	unsigned rcu = str_rcu_suspend();
 
 	if (ust_exec_ready()) {
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		ust_exec_runq();
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 	} else {
 		id = ticks > 0 ? timeout(wait_timeout, sd, ticks) : 0;
 		sd->sd_nsleep++;
 		SV_WAIT(sd->sd_sv, primed, sd->sd_lock);
 		if (id != 0)
 			untimeout(id);
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		sd->sd_nsleep--;
 	}
 	str_rcu_resume(rcu);
@@ -259,9 +259,9 @@ ustreams_close(int sdi)
 		return (fail(EBADF));
 	ust_may_sleep("ustreams_close");
 	pthread_mutex_lock(&sd->sd_plumb);
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	sd->sd_flag |= STRCLOSING;
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	stream_unplumb(sd);
 	pthread_mutex_unlock(&sd->sd_plumb);
 	kmutex_lock(&sd_table_lock);
@@ -351,7 +351,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 	ust_may_sleep("ustreams_read");
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	for (;;) {
 		mblk_t *mp, *bp;
 		int mode = sd->sd_rdopt & RMODEMASK;
@@ -419,7 +419,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 			break;
 	}
 	efd_update(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	ust_exec_runq();
 	if (done == 0 && error != 0)
 		return (fail(error));
@@ -482,9 +482,9 @@ bufcall_wake(void *arg)
 {
 	struct stdata *sd = arg;
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	sthead_wake(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 }
 
 /*
@@ -545,12 +545,12 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 	ust_may_sleep("ustreams_write");
 	wq = &sd->sd_head->qp_q[1];
 	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	if (nbytes == 0 && !(sd->sd_wropt & SNDZERO)) {
 		error = take_error(sd, false);
 		if (error == 0 && (sd->sd_flag & STRHUP))
 			error = ENXIO;
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (error != 0 ? fail(error) : 0);
 	}
 	/*
@@ -586,16 +586,16 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		memcpy(mp->b_wptr, (const char *)buf + done, n);
 		mp->b_wptr += n;
 		done += n;
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		putnext(wq, mp);
 		if (done == nbytes) {
 			locked = false;
 			break;
 		}
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 	}
 	if (locked)			/* left the loop on an error */
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 	str_rcu_read_unlock();
 	ust_exec_runq();
 	if (done == 0 && error != 0)
@@ -672,7 +672,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	want = *flagsp;
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	for (;;) {
 		if ((mp = read_wait(sd, &error)) == NULL)
 			break;
@@ -692,7 +692,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	}
 	if (mp == NULL) {
 		efd_update(sd);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		ust_exec_runq();
 		if (error == 0) {		/* hang-up: an empty message */
 			if (ctl != NULL)
@@ -738,7 +738,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 		(void) putbq(rq, mp);
 	}
 	efd_update(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	ust_exec_runq();
 	return (more);
 }
@@ -799,7 +799,7 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 			return (fail(ERANGE));
 	}
 	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	if (hipri) {
 		if ((error = take_error(sd, false)) == 0 &&
 		    (sd->sd_flag & STRHUP))
@@ -824,7 +824,7 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 			dp->b_wptr += dlen;
 		}
 	}
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	if (error != 0) {
 		freemsg(mp);
 		freemsg(dp);
@@ -864,7 +864,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 
 	if (sio == NULL || sio->ic_len < 0)
 		return (fail(EINVAL));
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	while (sd->sd_flag & STRIOCWAIT)
 		sd_sleep(sd, 0);
 	sd->sd_flag |= STRIOCWAIT;
@@ -878,7 +878,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	}
 	if (mp == NULL) {
 		sd->sd_flag &= ~STRIOCWAIT;
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (fail(error));
 	}
 	mp->b_datap->db_type = M_IOCTL;
@@ -892,10 +892,10 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
 		mp->b_cont->b_wptr += sio->ic_len;
 	}
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	putnext(&sd->sd_head->qp_q[1], mp);
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	ticks = sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
 	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ;
 	{
@@ -918,7 +918,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	sd->sd_iocreply = NULL;
 	sd->sd_flag &= ~STRIOCWAIT;
 	sthead_wake(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	if (reply == NULL)
 		return (fail(error));
 	ioc = (struct iocblk *)(void *)reply->b_rptr;
@@ -965,9 +965,9 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
 			flushband(rq, (unsigned char)band, FLUSHALL);
 		else
 			flushq(rq, FLUSHALL);
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		efd_update(sd);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 	}
 	putnext(&sd->sd_head->qp_q[1], mp);
 	return (0);
@@ -1100,40 +1100,40 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		if ((arg & ~(RMODEMASK | RPROTMASK)) != 0 ||
 		    (arg & RMODEMASK) == RMODEMASK)
 			return (fail(EINVAL));
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		sd->sd_rdopt = (int)arg;
 		if ((arg & RPROTMASK) == 0)
 			sd->sd_rdopt |= RPROTNORM;
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (0);
 	case I_GRDOPT:
 	case I_GWROPT:
 	case I_GERROPT:
 		if (argp == NULL)
 			return (fail(EINVAL));
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		/* I_GERROPT: each side's option, as SVR4 reports them. */
 		*(int *)argp = cmd == I_GRDOPT ? sd->sd_rdopt :
 		    cmd == I_GWROPT ? sd->sd_wropt :
 		    ((sd->sd_erropt & RERRNONPERSIST) ? RERRNONPERSIST :
 		    RERRNORM) | ((sd->sd_erropt & WERRNONPERSIST) ?
 		    WERRNONPERSIST : WERRNORM);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (0);
 	case I_SWROPT:
 		if ((arg & ~(SNDZERO | SNDPIPE)) != 0)
 			return (fail(EINVAL));
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		sd->sd_wropt = (int)arg;
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (0);
 	case I_SERROPT:
 		if ((arg & ~(RERRNORM | RERRNONPERSIST | WERRNORM |
 		    WERRNONPERSIST)) != 0)
 			return (fail(EINVAL));
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		sd->sd_erropt = (int)arg & (RERRNONPERSIST | WERRNONPERSIST);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		return (0);
 	case I_STR:
 		rval = ioc_str(sd, argp);
@@ -1151,7 +1151,7 @@ poll_events(struct stdata *sd, short events)
 	short rev = 0;
 	mblk_t *mp;
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	kmutex_lock(&QPRIV(rq)->qu_lock);
 	if ((mp = rq->q_first) != NULL) {
 		/* SVR4: POLLIN for any message but a high-priority one. */
@@ -1167,7 +1167,7 @@ poll_events(struct stdata *sd, short events)
 		rev |= POLLERR;
 	if (sd->sd_flag & STRHUP)
 		rev |= POLLHUP;
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	if ((events & (POLLOUT | POLLWRNORM)) && !(rev & POLLHUP) &&
 	    canputnext(&sd->sd_head->qp_q[1]))
 		rev |= events & (POLLOUT | POLLWRNORM);
@@ -1246,7 +1246,7 @@ ustreams_pollfd(int sdi)
 	if (sd == NULL)
 		return (fail(EBADF));
 	/* Made on first use: streams nobody polls pay no system calls. */
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	if (sd->sd_efd < 0) {
 		if ((sd->sd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 			error = errno;
@@ -1254,7 +1254,7 @@ ustreams_pollfd(int sdi)
 			sthead_wake(sd);	/* readable if something is there */
 	}
 	efd = sd->sd_efd;
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	return (efd < 0 ? fail(error) : efd);
 }
 

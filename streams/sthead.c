@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "../ddi/ksynch_impl.h"
 #include "sthead.h"
 
 #define	STRHIGH		5120
@@ -83,7 +84,7 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 {
 	int flush = 0;
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	if (MBLKL(mp) >= 2) {
 		apply_error(&sd->sd_rerror, mp->b_rptr[0]);
 		apply_error(&sd->sd_werror, mp->b_rptr[1]);
@@ -97,7 +98,7 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 			flush = FLUSHRW;
 	}
 	sthead_wake(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	freemsg(mp);
 	if (flush & FLUSHR)
 		flushq(q, FLUSHALL);
@@ -131,14 +132,14 @@ strrput_setopts(struct stdata *sd, queue_t *q, mblk_t *mp)
 		freemsg(mp);
 		return;
 	}
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	if (so->so_flags & SO_READOPT)
 		sd->sd_rdopt = readopt_merge(sd->sd_rdopt, so->so_readopt);
 	if (so->so_flags & SO_WROFF)
 		sd->sd_wroff = so->so_wroff;
 	if (so->so_flags & SO_ERROPT)
 		sd->sd_erropt = so->so_erropt;
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	if (so->so_flags & SO_MINPSZ)
 		(void) strqset(q, QMINPSZ, 0, so->so_minpsz);
 	if (so->so_flags & SO_MAXPSZ)
@@ -161,24 +162,24 @@ strrput(queue_t *q, mblk_t *mp)
 	case M_DATA:
 	case M_PROTO:
 	case M_PCPROTO:
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		if (!putq(q, mp))
 			freemsg(mp);
 		sthead_wake(sd);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		break;
 	case M_ERROR:
 		strrput_error(sd, q, mp);
 		break;
 	case M_HANGUP:
 	case M_UNHANGUP:
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		if (mp->b_datap->db_type == M_HANGUP)
 			sd->sd_flag |= STRHUP;
 		else
 			sd->sd_flag &= ~STRHUP;
 		sthead_wake(sd);
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		freemsg(mp);
 		break;
 	case M_FLUSH:
@@ -202,7 +203,7 @@ strrput(queue_t *q, mblk_t *mp)
 	case M_IOCNAK: {
 		struct iocblk *ioc = (struct iocblk *)(void *)mp->b_rptr;
 
-		(void) LOCK(sd->sd_lock, plstr);
+		ust_lock(sd->sd_lock);
 		if ((sd->sd_flag & STRIOCWAIT) && sd->sd_iocreply == NULL &&
 		    MBLKL(mp) >= (ssize_t)sizeof (*ioc) &&
 		    ioc->ioc_id == sd->sd_iocid) {
@@ -210,7 +211,7 @@ strrput(queue_t *q, mblk_t *mp)
 			mp = NULL;
 			sthead_wake(sd);
 		}
-		UNLOCK(sd->sd_lock, plstr);
+		ust_unlock(sd->sd_lock);
 		freemsg(mp);
 		break;
 	}
@@ -235,9 +236,9 @@ strwsrv(queue_t *q)
 {
 	struct stdata *sd = QPAIR(q)->qp_sd;
 
-	(void) LOCK(sd->sd_lock, plstr);
+	ust_lock(sd->sd_lock);
 	sthead_wake(sd);
-	UNLOCK(sd->sd_lock, plstr);
+	ust_unlock(sd->sd_lock);
 	return (0);
 }
 

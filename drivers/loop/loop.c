@@ -50,8 +50,8 @@
  * stream's procedures reach into the other's queues (putnext,
  * bcanputnext, qenable) while the other may be closing.  So:
  *
- *  - loop_lock, a basic lock, protects the minor table, and lp_other,
- *    lp_hungup and lp_holds of every stream.
+ *  - loop_lock, a basic lock, protects the minor table, and lp_other and
+ *    lp_hungup of every stream; holds are taken under it.
  *  - The other stream's queues are used outside loop_lock, because
  *    putnext must not be called holding it: the message may come back
  *    into this driver on the same thread (an M_FLUSH turned around by
@@ -59,7 +59,13 @@
  *    takes loop_lock).  A user takes a hold on the other stream under
  *    loop_lock (lp_holds), drops the lock, uses the queues and releases
  *    the hold; close unlinks under loop_lock, then waits on loop_sv until
- *    no hold is left, before its queues go away.
+ *    no hold is left, before its queues go away.  lp_holds is atomic so
+ *    that a release, once per message, takes no lock: the closer sets
+ *    LP_CLOSING in it (under loop_lock) before it waits, and only the
+ *    release that leaves LP_CLOSING alone in the word wakes it, under
+ *    loop_lock.  After its decrement a release touches nothing of the
+ *    stream it held, which its closer may free at once; loop_lock itself
+ *    lives on, held by the releaser's own open stream.
  *  - qenable of the other stream's write queue is done under loop_lock:
  *    it takes only the queue's own lock and calls no procedure.
  *
@@ -83,6 +89,8 @@
 #include <string.h>
 
 #define	LOOP_ID		1010
+#define	LP_CLOSING	(1 << 30)	/* in lp_holds: the closer waits */
+
 #define	LOOP_HIWAT	8192
 #define	LOOP_LOWAT	2048
 
@@ -96,7 +104,8 @@ struct loop {
 	minor_t		lp_minor;	/* set once */
 	mblk_t		*lp_hupmp;	/* M_HANGUP for the peer; close only */
 	struct loop	*lp_other;	/* the stream joined to; loop_lock */
-	int		lp_holds;	/* others using our queues; loop_lock */
+	_Atomic int	lp_holds;	/* others using our queues, and
+					   LP_CLOSING; see Locking */
 	bool		lp_hungup;	/* the peer closed; loop_lock */
 };
 
@@ -172,7 +181,7 @@ loop_peer_hold(struct loop *lp)
 
 	pl = LOCK(loop_lock, plstr);
 	if ((other = lp->lp_other) != NULL)
-		other->lp_holds++;
+		atomic_fetch_add(&other->lp_holds, 1);
 	UNLOCK(loop_lock, pl);
 	return (other);
 }
@@ -180,13 +189,15 @@ loop_peer_hold(struct loop *lp)
 static void
 loop_peer_rele(struct loop *other)
 {
+	int was = atomic_fetch_sub(&other->lp_holds, 1);
 	pl_t pl;
 
-	pl = LOCK(loop_lock, plstr);
-	ASSERT(other->lp_holds > 0);
-	if (--other->lp_holds == 0)
+	ASSERT((was & ~LP_CLOSING) > 0);
+	if (was == (LP_CLOSING | 1)) {
+		pl = LOCK(loop_lock, plstr);
 		SV_BROADCAST(loop_sv, 0);
-	UNLOCK(loop_lock, pl);
+		UNLOCK(loop_lock, pl);
+	}
 }
 
 /*
@@ -257,7 +268,7 @@ loopclose(queue_t *q, int oflag, cred_t *crp)
 		ASSERT(other->lp_other == lp);
 		other->lp_other = NULL;
 		other->lp_hungup = true;
-		other->lp_holds++;
+		atomic_fetch_add(&other->lp_holds, 1);
 		lp->lp_other = NULL;
 	}
 	UNLOCK(loop_lock, pl);
@@ -271,7 +282,8 @@ loopclose(queue_t *q, int oflag, cred_t *crp)
 	}
 
 	pl = LOCK(loop_lock, plstr);
-	while (lp->lp_holds > 0) {
+	atomic_fetch_or(&lp->lp_holds, LP_CLOSING);
+	while ((atomic_load(&lp->lp_holds) & ~LP_CLOSING) > 0) {
 		SV_WAIT(loop_sv, primed, loop_lock);
 		pl = LOCK(loop_lock, plstr);
 	}
