@@ -10,7 +10,8 @@
  *		procedure runs on that thread too (inside the read that
  *		waits for it): the cost of the path, with no hand-off
  *	one.thr	the same under the threads executive (two service
- *		threads): each message crosses to a service thread and back
+ *		threads); what flow control defers, the stream head's
+ *		calls run on their way out, as SVR4 did
  *	two	a writer thread and a reader thread, threads executive
  *
  * Two instances are booted in turn (a process runs one at a time), each

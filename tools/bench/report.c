@@ -854,8 +854,7 @@ section_stream(void)
 	    "messages/s [slow-fast]", "ns/msg", "MB/s", "ust/pipe");
 	flow_case("one thread writes a message, then reads it back; sim "
 	    "executive:", "one.sim");
-	flow_case("the same, threads executive (each message goes through a "
-	    "service thread):", "one.thr");
+	flow_case("the same, threads executive:", "one.thr");
 	flow_case("a writer thread and a reader thread, threads executive:",
 	    "two");
 	p("\n   ustreams: two loop(7) streams joined with LOOP_SET, "
