@@ -24,7 +24,6 @@
 
 #include <limits.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 __thread char ust_thread_token __attribute__((tls_model("initial-exec")));
@@ -51,8 +50,6 @@ LOCK_DEALLOC(lock_t *lk)
 	kmutex_destroy(&lk->lk_mtx);
 	kmem_free(lk, sizeof (*lk));
 }
-
-#define	held_by_me(lk)	ust_lock_held(lk)
 
 void
 ust_lock_misuse(lock_t *lk, const char *func, const char *what)
@@ -89,7 +86,7 @@ UNLOCK(lock_t *lk, pl_t pl)
 bool
 LOCK_OWNED(lock_t *lk)
 {
-	return (held_by_me(lk));
+	return (ust_lock_held(lk));
 }
 
 sv_t *
@@ -124,7 +121,6 @@ static bool
 sv_spin(sv_t *sv, uint32_t gen)
 {
 	static _Atomic int ncpus;	/* online CPUs; 0: not asked yet */
-	struct timespec ts;
 	uint64_t deadline = 0;
 	unsigned i;
 	int n;
@@ -141,11 +137,8 @@ sv_spin(sv_t *sv, uint32_t gen)
 			return (true);
 		ust_cpu_relax();
 		if ((i & 63) == 0) {
-			uint64_t t;
+			uint64_t t = ust_clock_monotonic_ns();
 
-			(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-			t = (uint64_t)ts.tv_sec * 1000000000u +
-			    (uint64_t)ts.tv_nsec;
 			if (deadline == 0)
 				deadline = t + SV_SPIN_NS;
 			else if (t >= deadline)
@@ -160,7 +153,7 @@ ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 	uint32_t gen;
 
 	ust_may_sleep(func);
-	if (!held_by_me(lk))
+	if (!ust_lock_held(lk))
 		cmn_err(CE_PANIC, "%s: %s: lock not held", func, lk->lk_name);
 
 	if (ust_exec != NULL && ust_exec_is_sim()) {

@@ -121,6 +121,7 @@ wait_timeout(void *arg)
 static void
 sd_sleep(struct stdata *sd, long ticks)
 {
+	unsigned rcu = str_rcu_suspend();
 	toid_t id;
 
 	/*
@@ -128,8 +129,6 @@ sd_sleep(struct stdata *sd, long ticks)
 	 * run them instead of sleeping, and let the caller look again --
 	 * what it waits for is often what they do.
 	 */
-	unsigned rcu = str_rcu_suspend();
-
 	if (ust_exec_ready()) {
 		ust_unlock(sd->sd_lock);
 		ust_exec_runq();
