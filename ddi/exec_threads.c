@@ -268,16 +268,11 @@ thr_defer(void)
 static void
 thr_undefer(void)
 {
-	bool left;
-
 	thr_deferring = false;
 	if (!thr_deferred)
 		return;
 	thr_deferred = false;
-	pthread_mutex_lock(&thr.t_lock);
-	left = !TAILQ_EMPTY(&thr.t_cpus.r_q);
-	pthread_mutex_unlock(&thr.t_lock);
-	if (left)
+	if (thr_ready())
 		pthread_cond_signal(&thr.t_cpus.r_cv);
 }
 

@@ -400,8 +400,9 @@ static struct streamtab passmod_info = {
  * "tsh_svc": a module that queues everything (put procedures putq) and
  * passes it on from its service procedures, noting the thread each ran on.
  */
-static _Atomic(pthread_t *) svc_rthread, svc_wthread;
-static pthread_t svc_rself, svc_wself;
+/* [0] the read side's, [1] the write side's: set once it has run. */
+static _Atomic(pthread_t *) svc_ran[2];
+static pthread_t svc_self[2];
 
 static int
 svcmod_put(queue_t *q, mblk_t *mp)
@@ -411,24 +412,13 @@ svcmod_put(queue_t *q, mblk_t *mp)
 }
 
 static int
-svcmod_rsrv(queue_t *q)
+svcmod_srv(queue_t *q)
 {
+	int side = q->q_uread ? 0 : 1;
 	mblk_t *mp;
 
-	svc_rself = pthread_self();
-	atomic_store(&svc_rthread, &svc_rself);
-	while ((mp = getq(q)) != NULL)
-		putnext(q, mp);
-	return (0);
-}
-
-static int
-svcmod_wsrv(queue_t *q)
-{
-	mblk_t *mp;
-
-	svc_wself = pthread_self();
-	atomic_store(&svc_wthread, &svc_wself);
+	svc_self[side] = pthread_self();
+	atomic_store(&svc_ran[side], &svc_self[side]);
 	while ((mp = getq(q)) != NULL)
 		putnext(q, mp);
 	return (0);
@@ -438,11 +428,11 @@ static struct module_info svcmod_minfo = {
 	0x7207, "tsh_svc", 0, INFPSZ, 1024, 256
 };
 static struct qinit svcmod_rinit = {
-	svcmod_put, svcmod_rsrv, passmod_open, NULL, NULL, &svcmod_minfo,
+	svcmod_put, svcmod_srv, passmod_open, NULL, NULL, &svcmod_minfo,
 	NULL
 };
 static struct qinit svcmod_winit = {
-	svcmod_put, svcmod_wsrv, NULL, NULL, NULL, &svcmod_minfo, NULL
+	svcmod_put, svcmod_srv, NULL, NULL, NULL, &svcmod_minfo, NULL
 };
 static struct streamtab svcmod_info = {
 	&svcmod_rinit, &svcmod_winit, NULL, NULL
@@ -2375,8 +2365,8 @@ boot_threads_busy(void)
 	register_one(ustreams_register_module("tsh_block", &blockmod_info,
 	    0));
 	tsh_reset();
-	atomic_store(&svc_rthread, NULL);
-	atomic_store(&svc_wthread, NULL);
+	atomic_store(&svc_ran[0], NULL);
+	atomic_store(&svc_ran[1], NULL);
 	sem_init(&busy_started, 0, 0);
 	sem_init(&busy_release, 0, 0);
 	busy_sd = ustreams_open("tsh_drv", O_RDWR);
@@ -2409,12 +2399,12 @@ START_TEST(threads_read_runs_the_service_procedures_ready_before_it_sleeps)
 
 	/* The driver sends up; tsh_svc queues it and is enabled. */
 	putnext(tsh_rq, mkmsg(M_DATA, 0, "up", 2));
-	ck_assert_ptr_null(atomic_load(&svc_rthread));
+	ck_assert_ptr_null(atomic_load(&svc_ran[0]));
 	/* Nothing at the head: instead of sleeping, read runs tsh_svc. */
 	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 2);
 	ck_assert_mem_eq(buf, "up", 2);
-	ck_assert_ptr_nonnull(atomic_load(&svc_rthread));
-	ck_assert(pthread_equal(svc_rself, pthread_self()));
+	ck_assert_ptr_nonnull(atomic_load(&svc_ran[0]));
+	ck_assert(pthread_equal(svc_self[0], pthread_self()));
 	end_threads_busy(sd);
 }
 END_TEST
@@ -2426,8 +2416,8 @@ START_TEST(threads_write_runs_the_service_procedure_it_enabled_on_return)
 
 	ck_assert_int_eq(ustreams_write(sd, "down", 4), 4);
 	/* tsh_svc's write service procedure ran before write returned. */
-	ck_assert_ptr_nonnull(atomic_load(&svc_wthread));
-	ck_assert(pthread_equal(svc_wself, pthread_self()));
+	ck_assert_ptr_nonnull(atomic_load(&svc_ran[1]));
+	ck_assert(pthread_equal(svc_self[1], pthread_self()));
 	mp = getq(tsh_wq);
 	ck_assert_ptr_nonnull(mp);
 	ck_assert_int_eq(MBLKL(mp), 4);
