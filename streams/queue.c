@@ -579,6 +579,35 @@ strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
 	return (error);
 }
 
+/*
+ * queue_drain_mark - the number of messages on q; if there are any, mark
+ * a writer waiting on q and on each band that holds some (QWANTW,
+ * QB_WANTW), so that once getq or rmvq takes a count below its low-water
+ * mark (or to zero) the nearest queue behind with a service procedure is
+ * back-enabled.  For a close that waits for q to drain: the stream head's
+ * write service procedure then wakes it.
+ */
+int
+queue_drain_mark(queue_t *q)
+{
+	qband_t *qb;
+	int n = 0;
+
+	QLOCK(q);
+	for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next)
+		n++;
+	if (n > 0) {
+		if (q->q_count > 0 && !(q->q_flag & QWANTW))
+			qflag_set(&q->q_flag, QWANTW);
+		for (qb = q->q_bandp; qb != NULL; qb = qb->qb_next) {
+			if (qb->qb_count > 0 && !(qb->qb_flag & QB_WANTW))
+				qflag_set(&qb->qb_flag, QB_WANTW);
+		}
+	}
+	QUNLOCK(q);
+	return (n);
+}
+
 /* Free a queue's bands (the queue pair is going away). */
 void
 queue_free_bands(queue_t *q)

@@ -189,6 +189,7 @@ ustreams_open(const char *name, int oflag)
 	sd->sd_efd = -1;
 	sd->sd_oflag = oflag;
 	sd->sd_rdopt = RNORM | RPROTNORM;
+	sd->sd_closetime = STRCLTIME_DEF;
 	sd->sd_lock = LOCK_ALLOC(0, plstr, &lk, KM_NOSLEEP);
 	sd->sd_sv = SV_ALLOC(KM_NOSLEEP);
 	sd->sd_head = qpair_alloc(NULL, sd);
@@ -246,8 +247,71 @@ ustreams_open(const char *name, int oflag)
 }
 
 /*
- * ustreams_close - pop every module, close the driver, free the stream.
- * Messages still queued are freed.  Returns 0, or -1 with EBADF.
+ * Wait, at close, for the messages queued on wq -- the write queue just
+ * below the stream head -- to go on down, as SVR4's close does before it
+ * pops a module or closes the driver.  The wait ends when wq is empty,
+ * at a hang-up or a write error, or when sd_closetime passes with no
+ * message leaving wq.  queue_drain_mark has the next getq below wq's
+ * low-water mark back-enable the stream head, whose write service
+ * procedure wakes us.  sd_plumb held.
+ */
+static void
+close_drain(struct stdata *sd, queue_t *wq)
+{
+	clock_t ticks, last = 0, now;
+	int n, before = -1;
+
+	ust_lock(sd->sd_lock);
+	ticks = drv_usectohz((clock_t)sd->sd_closetime * 1000);
+	while (!(sd->sd_flag & STRHUP) && sd->sd_werror == 0 &&
+	    (n = queue_drain_mark(wq)) > 0) {
+		(void) drv_getparm(LBOLT, &now);
+		if (n != before) {
+			before = n;
+			last = now;
+		} else if (now - last >= ticks) {
+			break;
+		}
+		sd_sleep(sd, ticks - (now - last));
+	}
+	ust_unlock(sd->sd_lock);
+}
+
+/*
+ * Take a stream apart, as close does: the messages still queued below
+ * the stream head drain first, queue by queue (close_drain), unless the
+ * stream was opened O_NONBLOCK or O_NDELAY, its close time is 0, or drain
+ * is false; what is left when a module is popped goes on down, and what
+ * the driver still holds is freed.  Then the descriptor goes.
+ */
+static void
+sd_close(struct stdata *sd, bool drain)
+{
+	pthread_mutex_lock(&sd->sd_plumb);
+	ust_lock(sd->sd_lock);
+	sd->sd_flag |= STRCLOSING;
+	if ((sd->sd_oflag & (O_NONBLOCK | O_NDELAY)) || sd->sd_closetime == 0)
+		drain = false;
+	ust_unlock(sd->sd_lock);
+	if (drain) {
+		do {
+			close_drain(sd, q_next_load(&sd->sd_head->qp_q[1]));
+		} while (stream_pop(sd) == 0);
+	}
+	stream_unplumb(sd);
+	pthread_mutex_unlock(&sd->sd_plumb);
+	kmutex_lock(&sd_table_lock);
+	sd_table[sd->sd_index] = NULL;
+	kmutex_unlock(&sd_table_lock);
+	sd_free(sd);
+}
+
+/*
+ * ustreams_close - wait for what is queued on the write side to drain
+ * (see sd_close), pop every module, close the driver, free the stream.
+ * Returns 0, or -1 with EBADF.  Base context; may block, for at most the
+ * close time (I_SETCLTIME; 15 seconds by default) per queue that stops
+ * draining.
  */
 int
 ustreams_close(int sdi)
@@ -257,16 +321,7 @@ ustreams_close(int sdi)
 	if (sd == NULL)
 		return (fail(EBADF));
 	ust_may_sleep("ustreams_close");
-	pthread_mutex_lock(&sd->sd_plumb);
-	ust_lock(sd->sd_lock);
-	sd->sd_flag |= STRCLOSING;
-	ust_unlock(sd->sd_lock);
-	stream_unplumb(sd);
-	pthread_mutex_unlock(&sd->sd_plumb);
-	kmutex_lock(&sd_table_lock);
-	sd_table[sdi] = NULL;
-	kmutex_unlock(&sd_table_lock);
-	sd_free(sd);
+	sd_close(sd, true);
 	return (0);
 }
 
@@ -975,7 +1030,8 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
 /*
  * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
  * I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_SRDOPT, I_GRDOPT, I_SWROPT,
- * I_GWROPT, I_SERROPT, I_GERROPT, I_STR (see <sys/stropts.h> and the
+ * I_GWROPT, I_SERROPT, I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_STR (see
+ * <sys/stropts.h> and the
  * man page for each one's argument and result).  -1 with errno on
  * failure.  Base context; may block.
  */
@@ -1126,6 +1182,20 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		sd->sd_wropt = (int)arg;
 		ust_unlock(sd->sd_lock);
 		return (0);
+	case I_SETCLTIME:
+		if (argp == NULL || *(int *)argp < 0)
+			return (fail(EINVAL));
+		ust_lock(sd->sd_lock);
+		sd->sd_closetime = *(int *)argp;
+		ust_unlock(sd->sd_lock);
+		return (0);
+	case I_GETCLTIME:
+		if (argp == NULL)
+			return (fail(EINVAL));
+		ust_lock(sd->sd_lock);
+		*(int *)argp = sd->sd_closetime;
+		ust_unlock(sd->sd_lock);
+		return (0);
 	case I_SERROPT:
 		if ((arg & ~(RERRNORM | RERRNONPERSIST | WERRNORM |
 		    WERRNONPERSIST)) != 0)
@@ -1271,8 +1341,11 @@ stcalls_fini(void)
 	int n = 0;
 
 	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
-		if (sd_lookup(i) != NULL) {
-			(void) ustreams_close(i);
+		struct stdata *sd = sd_lookup(i);
+
+		/* Shutting down: nothing waits for anything to drain. */
+		if (sd != NULL) {
+			sd_close(sd, false);
 			n++;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "stream_impl.h"
 
 #define	USTREAMS_NSTREAMS	256
+#define	STRCLTIME_DEF		15000	/* ms: sd_closetime at open */
 
 /* sd_flag */
 #define	STRHUP		0x0001	/* M_HANGUP received */
@@ -44,6 +45,8 @@ struct stdata {
 	int		sd_erropt;	/* RERRNONPERSIST | WERRNONPERSIST */
 	int		sd_rdopt;	/* RNORM | RPROTNORM ... */
 	int		sd_wropt;	/* SNDZERO ... */
+	int		sd_closetime;	/* ms close waits for a queue to
+					   drain (I_SETCLTIME) */
 	ushort_t	sd_wroff;	/* headroom in written blocks */
 	uint_t		sd_iocid;	/* last ioctl id */
 	mblk_t		*sd_iocreply;	/* the reply to the waiting ioctl */

@@ -13,12 +13,14 @@
 #include "harness.h"
 
 #include <sys/stream.h>
+#include <sys/ddi.h>
 #include <sys/stropts.h>
 #include <sys/ustreams_drivers.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -807,6 +809,183 @@ START_TEST(passthru_instances_count_separately)
 }
 END_TEST
 
+/* ---- close: waiting for the write side to drain ---- */
+
+START_TEST(close_time_is_15_seconds_and_checked)
+{
+	int sd, ms;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_GETCLTIME, &ms), 0);
+	ck_assert_int_eq(ms, 15000);
+	ms = 250;
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SETCLTIME, &ms), 0);
+	ms = -1;
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SETCLTIME, &ms), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SETCLTIME, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_GETCLTIME, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_GETCLTIME, &ms), 0);
+	ck_assert_int_eq(ms, 250);		/* the refused ones changed nothing */
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/*
+ * Three messages wait on slow's write queue (nothing runs under the sim
+ * executive until something sleeps).  Close waits for slow's service
+ * procedure to pass them on, spending its cost on each, before it pops
+ * slow: the clock moves by exactly three costs, and all three are read
+ * on the other stream.
+ */
+START_TEST(close_waits_for_a_module_to_drain)
+{
+	const int cost = 1000;		/* microseconds per message */
+	char buf[16];
+	uint64_t t0;
+	int a, b, c = cost;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	push(a, "slow");
+	ck_assert_int_eq(strioc(a, SLOW_SETCOST, &c, sizeof (c)), 0);
+	ustreams_sim_run_idle();
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ck_assert_int_eq(nread(b), 0);
+	t0 = ustreams_now_ns();
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_uint_eq(ustreams_now_ns() - t0, 3ull * cost * 1000);
+	for (uint32_t i = 0; i < 3; i++)
+		read_seq(b, i);
+	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * 5 messages cross to b and fill its stream head; 8 wait on a's loop
+ * write queue.  Nobody reads b, so close waits the close time -- 2
+ * seconds of virtual time, set by I_SETCLTIME -- then frees the 8.
+ */
+START_TEST(close_gives_up_after_the_close_time)
+{
+	const uint64_t cltime_ns = 2000ull * 1000 * 1000;
+	const uint64_t tick_ns = (uint64_t)drv_hztousec(1) * 1000;
+	char buf[16];
+	uint64_t t0, waited;
+	int a, b, ms = 2000;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	ck_assert_int_eq(ustreams_ioctl(a, I_SETCLTIME, &ms), 0);
+	for (uint32_t i = 0; i < 13; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 5);
+	t0 = ustreams_now_ns();
+	ck_assert_int_eq(ustreams_close(a), 0);
+	waited = ustreams_now_ns() - t0;
+	ck_assert_uint_ge(waited, cltime_ns);
+	ck_assert_uint_le(waited, cltime_ns + 2 * tick_ns);
+	for (uint32_t i = 0; i < 5; i++)
+		read_seq(b, i);
+	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/* O_NONBLOCK, or a close time of 0: close frees at once. */
+START_TEST(close_does_not_wait_when_nonblocking_or_told_not_to)
+{
+	char buf[16];
+	uint64_t t0;
+	int a, b, zero = 0;
+
+	boot_sim();
+	for (int round = 0; round < 2; round++) {
+		loop_pair(round == 0 ? O_RDWR | O_NONBLOCK : O_RDWR, &a, &b);
+		if (round == 1)
+			ck_assert_int_eq(ustreams_ioctl(a, I_SETCLTIME, &zero),
+			    0);
+		for (uint32_t i = 0; i < 13; i++)
+			ck_assert_int_eq(write_seq(a, i), MSG);
+		ustreams_sim_run_idle();
+		t0 = ustreams_now_ns();
+		ck_assert_int_eq(ustreams_close(a), 0);
+		ck_assert_uint_eq(ustreams_now_ns(), t0);
+		for (uint32_t i = 0; i < 5; i++)
+			read_seq(b, i);
+		ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+		ck_assert_int_eq(ustreams_close(b), 0);
+	}
+}
+END_TEST
+
+/*
+ * The same 13 messages, 8 of them on a's loop write queue, and a reader
+ * of b that starts once a's close is under way: close waits while the
+ * reader empties b and loop passes the 8 across, and the reader gets all
+ * 13, in order, then the hang-up.  (Without the wait the 8 would be
+ * freed, and the reader would get 5.)
+ */
+struct drain_arg {
+	int		da_sd;
+	_Atomic int	da_closing;
+	uint32_t	da_count;
+	int		da_error;
+};
+
+static void *
+drain_reader(void *arg)
+{
+	struct drain_arg *da = arg;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char buf[2 * MSG];
+	uint32_t seq;
+	ssize_t n;
+
+	while (!da->da_closing)
+		sched_yield();
+	(void) nanosleep(&ts, NULL);	/* let close start waiting */
+	while ((n = ustreams_read(da->da_sd, buf, MSG)) > 0) {
+		memcpy(&seq, buf, sizeof (seq));
+		if (n != MSG || seq != da->da_count) {
+			da->da_error = -1;
+			break;
+		}
+		da->da_count++;
+	}
+	if (n < 0)
+		da->da_error = errno;
+	return (NULL);
+}
+
+START_TEST(close_waits_while_the_other_side_reads_threads)
+{
+	struct drain_arg da = { 0 };
+	pthread_t rt;
+	int a, b;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	for (uint32_t i = 0; i < 13; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	da.da_sd = b;
+	ck_assert_int_eq(pthread_create(&rt, NULL, drain_reader, &da), 0);
+	da.da_closing = 1;
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_int_eq(da.da_error, 0);
+	ck_assert_uint_eq(da.da_count, 13);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
 /* ---- slow ---- */
 
 START_TEST(slow_backs_up_writers_and_spends_its_cost_in_virtual_time)
@@ -1225,11 +1404,19 @@ main(void)
 	    errmod_refuses_bad_payloads_and_passes_other_ioctls);
 	suite_add_tcase(s, tc);
 
+	tc = harness_tcase("close", 10);
+	tcase_add_test(tc, close_time_is_15_seconds_and_checked);
+	tcase_add_test(tc, close_waits_for_a_module_to_drain);
+	tcase_add_test(tc, close_gives_up_after_the_close_time);
+	tcase_add_test(tc, close_does_not_wait_when_nonblocking_or_told_not_to);
+	suite_add_tcase(s, tc);
+
 	tc = harness_tcase("threads", 120);
 	tcase_add_test(tc,
 	    loop_through_passthru_keeps_10000_messages_in_order_threads);
 	tcase_add_test(tc,
 	    loop_close_under_the_peers_writes_waits_for_its_holds_threads);
+	tcase_add_test(tc, close_waits_while_the_other_side_reads_threads);
 	suite_add_tcase(s, tc);
 
 	return (harness_run(s));

@@ -33,6 +33,8 @@ extern "C" {
 #define	I_SWROPT	(STR | 023)
 #define	I_GWROPT	(STR | 024)
 #define	I_FLUSHBAND	(STR | 034)
+#define	I_SETCLTIME	(STR | 040)
+#define	I_GETCLTIME	(STR | 041)
 #define	I_CANPUT	(STR | 042)
 #define	I_SERROPT	(STR | 043)
 #define	I_GERROPT	(STR | 044)
