@@ -244,40 +244,6 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
 }
 
 /*
- * strcache_free - give an object of class cls back.  Any context; does
- * not block.
- */
-static inline __attribute__((always_inline)) void
-strcache_free(unsigned cls, mblk_t *obj)
-{
-	struct strcpu *cpu = strcpu_self();
-	struct strcpu_class *cc;
-	int64_t held;
-
-	if (__builtin_expect(!STRCACHE_FAST || cpu == NULL, 0)) {
-		strcache_free_slow(cpu, cls, obj);
-		return;
-	}
-	cc = &cpu->sc_cls[cls];
-	if (__builtin_expect(mag_count(&cc->cc_loaded) >= cc->cc_prev.m_depth,
-	    0)) {
-		strcache_free_slow(cpu, cls, obj);
-		return;
-	}
-	obj->b_next = cc->cc_loaded.m_head;
-	cc->cc_loaded.m_head = obj;
-	__atomic_store_n(&cc->cc_loaded.m_n, mag_count(&cc->cc_loaded) + 1,
-	    __ATOMIC_RELAXED);
-	pc_st(&cc->cc_inuse, pc_ld(&cc->cc_inuse) - 1);
-	held = pc_ld(&cpu->sc_held) - strclass_footprint[cls];
-	pc_st(&cpu->sc_held, held);
-	if (__builtin_expect(held <= -cpu->sc_fold ||
-	    atomic_load_explicit(&strcache_waiters, memory_order_relaxed) != 0,
-	    0))
-		strcache_fold_release(cpu);
-}
-
-/*
  * The fast paths of allocb and freeb (release builds only).  Each does the
  * whole job when the common case holds, and otherwise returns having
  * changed nothing, so that the caller takes the general path above.  The
@@ -353,6 +319,18 @@ strcache_free_fast(size_t cls, mblk_t *obj)
 	cc->cc_inuse--;
 	cpu->sc_held = held;
 	return (true);
+}
+
+/*
+ * strcache_free - give an object of class cls back.  Any context; does
+ * not block.  A data class takes freeb's fast path when it can; the
+ * others (SC_MBLK, SC_ESB) and every other case take the general one.
+ */
+static inline __attribute__((always_inline)) void
+strcache_free(unsigned cls, mblk_t *obj)
+{
+	if (!strcache_free_fast(cls, obj))
+		strcache_free_slow(strcpu_self(), cls, obj);
 }
 
 /* Oversize objects: straight from the arena, counted in the oversize row. */
