@@ -266,12 +266,11 @@ close_drain(struct stdata *sd, queue_t *wq)
 	while (!(sd->sd_flag & STRHUP) && sd->sd_werror == 0 &&
 	    (n = queue_drain_mark(wq)) > 0) {
 		(void) drv_getparm(LBOLT, &now);
-		if (n != before) {
-			before = n;
-			last = now;
-		} else if (now - last >= ticks) {
+		if (before < 0 || n < before)
+			last = now;		/* a message left: time again */
+		else if (now - last >= ticks)
 			break;
-		}
+		before = n;
 		sd_sleep(sd, ticks - (now - last));
 	}
 	ust_unlock(sd->sd_lock);
@@ -1031,9 +1030,8 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
  * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
  * I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_SRDOPT, I_GRDOPT, I_SWROPT,
  * I_GWROPT, I_SERROPT, I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_STR (see
- * <sys/stropts.h> and the
- * man page for each one's argument and result).  -1 with errno on
- * failure.  Base context; may block.
+ * <sys/stropts.h> and the man page for each one's argument and result).
+ * -1 with errno on failure.  Base context; may block.
  */
 int
 ustreams_ioctl(int sdi, int cmd, ...)
