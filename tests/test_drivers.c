@@ -123,6 +123,17 @@ read_seq(int sd, uint32_t seq)
 	ck_assert_int_eq(buf[MSG - 1], 'a' + (int)(seq % 26));
 }
 
+/* Read the messages numbered 0 .. n-1, then end of file (hung up). */
+static void
+read_seqs_then_eof(int sd, uint32_t n)
+{
+	char buf[16];
+
+	for (uint32_t i = 0; i < n; i++)
+		read_seq(sd, i);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 0);
+}
+
 /* A non-blocking read finds nothing. */
 static void
 read_nothing(int sd)
@@ -811,6 +822,19 @@ END_TEST
 
 /* ---- close: waiting for the write side to drain ---- */
 
+/*
+ * 13 messages written on loop stream a: 5 cross to b and fill its stream
+ * head, 8 wait on a's loop write queue.
+ */
+static void
+fill_loop(int a, int b)
+{
+	for (uint32_t i = 0; i < 13; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 5);
+}
+
 START_TEST(close_time_is_15_seconds_and_checked)
 {
 	int sd, ms;
@@ -844,7 +868,6 @@ END_TEST
 START_TEST(close_waits_for_a_module_to_drain)
 {
 	const int cost = 1000;		/* microseconds per message */
-	char buf[16];
 	uint64_t t0;
 	int a, b, c = cost;
 
@@ -859,9 +882,7 @@ START_TEST(close_waits_for_a_module_to_drain)
 	t0 = ustreams_now_ns();
 	ck_assert_int_eq(ustreams_close(a), 0);
 	ck_assert_uint_eq(ustreams_now_ns() - t0, 3ull * cost * 1000);
-	for (uint32_t i = 0; i < 3; i++)
-		read_seq(b, i);
-	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	read_seqs_then_eof(b, 3);
 	ck_assert_int_eq(ustreams_close(b), 0);
 }
 END_TEST
@@ -875,25 +896,19 @@ START_TEST(close_gives_up_after_the_close_time)
 {
 	const uint64_t cltime_ns = 2000ull * 1000 * 1000;
 	const uint64_t tick_ns = (uint64_t)drv_hztousec(1) * 1000;
-	char buf[16];
 	uint64_t t0, waited;
 	int a, b, ms = 2000;
 
 	boot_sim();
 	loop_pair(O_RDWR, &a, &b);
 	ck_assert_int_eq(ustreams_ioctl(a, I_SETCLTIME, &ms), 0);
-	for (uint32_t i = 0; i < 13; i++)
-		ck_assert_int_eq(write_seq(a, i), MSG);
-	ustreams_sim_run_idle();
-	ck_assert_int_eq(nread(b), 5);
+	fill_loop(a, b);
 	t0 = ustreams_now_ns();
 	ck_assert_int_eq(ustreams_close(a), 0);
 	waited = ustreams_now_ns() - t0;
 	ck_assert_uint_ge(waited, cltime_ns);
 	ck_assert_uint_le(waited, cltime_ns + 2 * tick_ns);
-	for (uint32_t i = 0; i < 5; i++)
-		read_seq(b, i);
-	ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+	read_seqs_then_eof(b, 5);
 	ck_assert_int_eq(ustreams_close(b), 0);
 }
 END_TEST
@@ -901,7 +916,6 @@ END_TEST
 /* O_NONBLOCK, or a close time of 0: close frees at once. */
 START_TEST(close_does_not_wait_when_nonblocking_or_told_not_to)
 {
-	char buf[16];
 	uint64_t t0;
 	int a, b, zero = 0;
 
@@ -911,15 +925,11 @@ START_TEST(close_does_not_wait_when_nonblocking_or_told_not_to)
 		if (round == 1)
 			ck_assert_int_eq(ustreams_ioctl(a, I_SETCLTIME, &zero),
 			    0);
-		for (uint32_t i = 0; i < 13; i++)
-			ck_assert_int_eq(write_seq(a, i), MSG);
-		ustreams_sim_run_idle();
+		fill_loop(a, b);
 		t0 = ustreams_now_ns();
 		ck_assert_int_eq(ustreams_close(a), 0);
 		ck_assert_uint_eq(ustreams_now_ns(), t0);
-		for (uint32_t i = 0; i < 5; i++)
-			read_seq(b, i);
-		ck_assert_int_eq(ustreams_read(b, buf, sizeof (buf)), 0);
+		read_seqs_then_eof(b, 5);
 		ck_assert_int_eq(ustreams_close(b), 0);
 	}
 }
