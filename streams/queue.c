@@ -18,6 +18,11 @@
  * the service procedure has found the queue empty (QWANTR) or the message
  * is banded -- unless noenable() was called.
  *
+ * Messages that wait on a busy perimeter for the queue's put procedure
+ * (qu_deferred, stream_impl.h) count too: bcanput refuses, and marks
+ * QWANTW, while they amount to q_hiwat or more; when the thread inside
+ * has taken them below q_lowat, the waiting writer is back-enabled.
+ *
  * Locking: the queue's qu_lock (stream_impl.h) around every change to
  * its list, counts and flags.  Messages are freed, and queues enabled,
  * after the lock is dropped.
@@ -29,6 +34,7 @@
 #include <sys/kmem.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "stream_impl.h"
 
@@ -42,16 +48,6 @@ msg_key(const mblk_t *mp)
 	if (mp->b_datap->db_type >= QPCTL)
 		return (256);
 	return (mp->b_band);
-}
-
-static size_t
-msg_bytes(const mblk_t *mp)
-{
-	size_t n = 0;
-
-	for (; mp != NULL; mp = mp->b_cont)
-		n += (size_t)MBLKL(mp);
-	return (n);
 }
 
 /* Band pri's structure, created (with the queue's marks) if asked. */
@@ -404,6 +400,7 @@ qsize(queue_t *q)
 int
 bcanput(queue_t *q, unsigned char pri)
 {
+	size_t deferred;
 	int ok = 1;
 
 	str_rcu_read_lock();
@@ -415,12 +412,19 @@ bcanput(queue_t *q, unsigned char pri)
 	 * lock; a full queue is looked at again under the lock, to mark the
 	 * writer waiting.
 	 */
-	if (pri == 0 && !(qflag_get(&q->q_flag) & QFULL)) {
+	if (pri == 0 && !(qflag_get(&q->q_flag) & QFULL) &&
+	    atomic_load_explicit(&QPRIV(q)->qu_deferred,
+	    memory_order_relaxed) == 0) {
 		str_rcu_read_unlock();
 		return (1);
 	}
 	QLOCK(q);
-	if (pri == 0) {
+	deferred = atomic_load_explicit(&QPRIV(q)->qu_deferred,
+	    memory_order_relaxed);
+	if (deferred > 0 && deferred >= q->q_hiwat) {
+		qflag_set(&q->q_flag, QWANTW);
+		ok = 0;
+	} else if (pri == 0) {
 		if (q->q_flag & QFULL) {
 			qflag_set(&q->q_flag, QWANTW);
 			ok = 0;
@@ -436,6 +440,36 @@ bcanput(queue_t *q, unsigned char pri)
 	QUNLOCK(q);
 	str_rcu_read_unlock();
 	return (ok);
+}
+
+void
+queue_deferred(queue_t *q, size_t n, int dir)
+{
+	_Atomic size_t *dp = &QPRIV(q)->qu_deferred;
+	bool back = false;
+	size_t left;
+
+	if (dir > 0) {
+		(void) atomic_fetch_add_explicit(dp, n, memory_order_relaxed);
+		return;
+	}
+	/*
+	 * Under the lock: a writer refused set QWANTW under it, having seen
+	 * the count before this take, so the take that brings the count
+	 * below q_lowat finds QWANTW set.
+	 */
+	QLOCK(q);
+	left = atomic_fetch_sub_explicit(dp, n, memory_order_relaxed);
+	ASSERT(left >= n);		/* no more taken off than put on */
+	left -= n;
+	if ((left < q->q_lowat || left == 0) && (q->q_flag & QWANTW) &&
+	    !(q->q_flag & QFULL)) {
+		qflag_clear(&q->q_flag, QWANTW);
+		back = true;
+	}
+	QUNLOCK(q);
+	if (back)
+		backenable(q);
 }
 
 int

@@ -15,7 +15,8 @@
  * procedures of a queue pair that is not MT-safe.  perim_enter() either
  * takes it or, when another thread is inside, leaves the work for that
  * thread; perim_exit() runs whatever was left before letting go, so work
- * is never stranded.
+ * is never stranded.  A message left so counts against its queue's flow
+ * control until the put procedure has it (queue_deferred, queue.c).
  */
 #include <sys/stream.h>
 #include <sys/cmn_err.h>
@@ -171,6 +172,7 @@ perim_exit(struct qpair *qp)
 				pm->pm_tail = NULL;
 			mp->b_next = mp->b_prev = NULL;
 			kmutex_unlock(&pm->pm_lock);
+			queue_deferred(q, msg_bytes(mp), -1);
 			run_put(q, mp);
 			kmutex_lock(&pm->pm_lock);
 			continue;
@@ -222,6 +224,7 @@ str_call_put(queue_t *q, mblk_t *mp)
 	}
 	kmutex_lock(&pm->pm_lock);
 	if (!perim_enter_or_mark(pm)) {
+		queue_deferred(q, msg_bytes(mp), 1);
 		mp->b_next = NULL;
 		mp->b_prev = (mblk_t *)q;
 		if (pm->pm_tail != NULL)

@@ -47,10 +47,20 @@
 struct stdata;
 struct modsw;
 
+/*
+ * qu_deferred: bytes of the messages on the pair's deferred list for this
+ * queue's put procedure.  They count against the queue's flow control as
+ * if already queued (bcanput), as messages waiting in an illumos syncq set
+ * QFULL: a writer on another CPU must not outrun the thread inside the
+ * perimeter through a list that no water mark bounds.  Added under pm_lock
+ * by the thread that defers, taken off under qu_lock by the one inside;
+ * read without a lock in bcanput's fast path.
+ */
 struct qpriv {
 	kmutex_t	qu_lock;	/* the queue's messages and flags */
 	struct ust_event qu_svc;	/* runs the service procedure */
 	struct qpair	*qu_pair;	/* set once */
+	_Atomic size_t	qu_deferred;	/* see above */
 };
 
 #define	PM_BUSY		1u	/* a thread is inside */
@@ -189,6 +199,23 @@ qflag_clear(uint_t *fp, uint_t bits)
 {
 	__atomic_store_n(fp, *fp & ~bits, __ATOMIC_RELAXED);
 }
+
+/* Bytes of a message as flow control counts them: every block's. */
+static inline size_t
+msg_bytes(const mblk_t *mp)
+{
+	size_t n = 0;
+
+	for (; mp != NULL; mp = mp->b_cont)
+		n += (size_t)(mp->b_wptr - mp->b_rptr);
+	return (n);
+}
+
+/*
+ * A message of n bytes for q joins the perimeter's deferred list (dir 1)
+ * or leaves it for q's put procedure (dir -1); see qu_deferred.
+ */
+extern void queue_deferred(queue_t *q, size_t n, int dir);
 
 static inline queue_t *
 q_next_load(queue_t *q)

@@ -333,11 +333,23 @@ static struct streamtab tqp_info = { &tqp_rinit, &tqp_winit, NULL, NULL };
 
 /*
  * The driver "tq_nest", not MT-safe, for the perimeter under sim: the
- * write put procedure writes "enter X" and "leave X" to a trace; a message
- * tagged 'A' puts 'B' and 'C' to the same queue from inside.
+ * write put procedure writes "+X" and "-X" to a trace as it enters and
+ * leaves, X the message's first byte; a message tagged 'A' puts 'B' and
+ * 'C' to the same queue from inside.  One tagged 'D' puts four messages
+ * of 300 bytes ('x') from inside, writing canput's answer after each, then
+ * bcanput's for band 1, then 'W' if QWANTW is set.  Its write service
+ * procedure (which makes canput stop at it) does nothing.
  */
 static queue_t *tqn_wq;
 static char nest_trace[128];
+
+static void
+nest_note(const char *s)
+{
+	size_t len = strlen(nest_trace);
+
+	(void) snprintf(nest_trace + len, sizeof (nest_trace) - len, "%s", s);
+}
 
 static int
 tqn_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
@@ -347,6 +359,7 @@ tqn_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
 }
 
 static mblk_t *mktag(unsigned char type, unsigned char band, const char *tag);
+static mblk_t *mklen(unsigned char type, unsigned char band, int len);
 
 static int
 tqn_put(queue_t *q, mblk_t *mp)
@@ -359,6 +372,14 @@ tqn_put(queue_t *q, mblk_t *mp)
 	if (tag == 'A') {
 		put(q, mktag(M_DATA, 0, "B"));
 		put(q, mktag(M_DATA, 0, "C"));
+	}
+	if (tag == 'D') {
+		for (int i = 0; i < 4; i++) {
+			put(q, mklen(M_DATA, 0, 300));
+			nest_note(canput(q) ? "1" : "0");
+		}
+		nest_note(bcanput(q, 1) ? "1" : "0");
+		nest_note(q->q_flag & QWANTW ? "W" : "");
 	}
 	len = strlen(nest_trace);
 	(void) snprintf(nest_trace + len, sizeof (nest_trace) - len,
@@ -373,8 +394,14 @@ static struct module_info tqn_minfo = {
 static struct qinit tqn_rinit = {
 	tqn_put, NULL, tqn_open, NULL, NULL, &tqn_minfo, NULL
 };
+static int
+tqn_srv(queue_t *q)
+{
+	return (0);
+}
+
 static struct qinit tqn_winit = {
-	tqn_put, NULL, NULL, NULL, NULL, &tqn_minfo, NULL
+	tqn_put, tqn_srv, NULL, NULL, NULL, &tqn_minfo, NULL
 };
 static struct streamtab tqn_info = { &tqn_rinit, &tqn_winit, NULL, NULL };
 
@@ -1433,6 +1460,39 @@ START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
 }
 END_TEST
 
+/*
+ * Illumos sets QFULL on a queue whose syncq holds messages; here, what
+ * waits on the perimeter counts against q_hiwat, so that a writer on
+ * another CPU cannot outrun the thread inside through an unbounded list.
+ */
+START_TEST(messages_waiting_on_a_busy_perimeter_count_against_flow_control)
+{
+	int sd;
+
+	harness_boot(MEM_4M, USTREAMS_EXEC_SIM);
+	tq_register();
+	tq_reset();
+	sd = ustreams_open("tq_nest", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	push(sd, "tq_mod");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(tqm_srvruns[1], 0);
+	put(tqn_wq, mktag(M_DATA, 0, "D"));
+	/*
+	 * Inside D: 300, 600, 900 bytes wait (room below q_hiwat, 1024),
+	 * then 1200: no room, for band 1 either, and a writer marked waiting.
+	 * Then the four run, in order, once D has returned.
+	 */
+	ck_assert_str_eq(nest_trace, "+D11100W-D+x-x+x-x+x-x+x-x");
+	/* Their leaving took the count below q_lowat: tq_mod back-enabled. */
+	ck_assert_uint_eq(band_flag(tqn_wq, 0) & QWANTW, 0);
+	ck_assert_int_eq(canput(tqn_wq), 1);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(tqm_srvruns[1], 1);
+	ustreams_close(sd);
+}
+END_TEST
+
 static long
 scaled(long release, long sanitized)
 {
@@ -1671,6 +1731,8 @@ queue_suite(void)
 	tcase_add_test(tp, samestr_is_true_between_queues_of_one_direction);
 	tcase_add_test(tp, rd_wr_otherq_find_the_pairs_queues);
 	tcase_add_test(tp, put_into_a_busy_perimeter_runs_after_in_order);
+	tcase_add_test(tp,
+	    messages_waiting_on_a_busy_perimeter_count_against_flow_control);
 	suite_add_tcase(s, tp);
 
 	tcase_add_test(tt,
