@@ -147,7 +147,7 @@ allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 	uintptr_t b;
 	mblk_t *mp;
 
-	if (cpu == NULL || !str_admit(pri, footprint, strcpu_held(cpu)) ||
+	if (cpu == NULL || !strcpu_admit(cpu, pri, footprint) ||
 	    (mp = strcache_alloc_oversize(footprint)) == NULL) {
 		strcache_count_fail(SC_OVERSIZE, pri);
 		return (NULL);
@@ -185,7 +185,7 @@ allocb_slow(int size, uint_t pri)
 	}
 	cpu = strcpu_self();
 	if (cpu == NULL ||
-	    !str_admit(pri, strclass_footprint[cls], strcpu_held(cpu)) ||
+	    !strcpu_admit(cpu, pri, strclass_footprint[cls]) ||
 	    (mp = strcache_alloc(cpu, cls)) == NULL) {
 		strcache_count_fail(cls, pri);
 		return (NULL);
@@ -255,7 +255,7 @@ testb(int size, uint_t pri)
 	    strclass_footprint[cls];
 	if ((cpu = strcpu_self()) == NULL)
 		return (0);
-	return (str_admit(pri, fp, strcpu_held(cpu)) ? 1 : 0);
+	return (strcpu_admit(cpu, pri, fp) ? 1 : 0);
 }
 
 static bool
@@ -369,7 +369,7 @@ esballoc_common(unsigned char *base, int size, uint_t pri, frtn_t *frtnp,
 	}
 	cpu = strcpu_self();
 	if (cpu == NULL ||
-	    !str_admit(pri, SC_ESBSIZE, strcpu_held(cpu)) ||
+	    !strcpu_admit(cpu, pri, SC_ESBSIZE) ||
 	    (mp = strcache_alloc(cpu, SC_ESB)) == NULL) {
 		strcache_count_fail(SC_ESB, pri);
 		return (NULL);
@@ -591,7 +591,7 @@ dupb(mblk_t *bp)
 
 	cpu = strcpu_self();
 	if (cpu == NULL ||
-	    !str_admit(BPRI_HI, strclass_footprint[SC_MBLK], strcpu_held(cpu)) ||
+	    !strcpu_admit(cpu, BPRI_HI, strclass_footprint[SC_MBLK]) ||
 	    (nmp = strcache_alloc(cpu, SC_MBLK)) == NULL) {
 		(void) __atomic_sub_fetch(&dbp->db_ref, 1, __ATOMIC_ACQ_REL);
 		strcache_count_fail(SC_MBLK, BPRI_HI);

@@ -22,8 +22,9 @@
  * sc_fold (strcache.h), when the CPU is retired, and at once on every free while
  * someone waits for memory (strcache_waiters).  Admission reads the global count plus the
  * CPU's own part, so it is exact when one thread allocates (the sim
- * executive, the tests) and otherwise errs by at most sc_fold per other
- * CPU.  Statistics add up every CPU's part and are exact at rest.
+ * executive, the tests); otherwise it may admit up to sc_fold per other
+ * CPU too much, and a refusal is checked against the exact sum of every
+ * CPU's part (strcpu_admit), so that it never refuses too soon.  Statistics add up every CPU's part and are exact at rest.
  *
  * When the budget refuses an arena allocation, the reclaim hook gives the
  * depots and the calling CPU's magazines back to the arena, so that memory

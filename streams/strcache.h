@@ -190,6 +190,9 @@ mag_count(struct mag *m)
 	return (__atomic_load_n(&m->m_n, __ATOMIC_RELAXED));
 }
 
+/* Exact bytes in use (sums every CPU; takes a lock). */
+extern int64_t strcache_held_exact(void);
+
 /* Bytes in use as this CPU sees them: the global count and its own part. */
 static inline int64_t
 strcpu_held(struct strcpu *cpu)
@@ -333,12 +336,25 @@ strcache_free(unsigned cls, mblk_t *obj)
 		strcache_free_slow(strcpu_self(), cls, obj);
 }
 
+/*
+ * Admission for an allocation on this CPU (str_admit, admission.h).  Its
+ * view -- the global count and its own part -- decides when it admits;
+ * a refusal is checked against the exact count, which adds what other
+ * CPUs have not folded yet.  Their unfolded frees would otherwise keep
+ * memory from a caller that bufcall, judging by the exact count, calls
+ * back at once: refused again, it would go round for ever.  So a refusal
+ * is exact, and an admission errs by at most sc_fold per other CPU.
+ */
+static inline bool
+strcpu_admit(struct strcpu *cpu, uint_t pri, size_t footprint)
+{
+	return (str_admit(pri, footprint, strcpu_held(cpu)) ||
+	    str_admit(pri, footprint, strcache_held_exact()));
+}
+
 /* Oversize objects: straight from the arena, counted in the oversize row. */
 extern mblk_t *strcache_alloc_oversize(size_t footprint);
 extern void strcache_free_oversize(mblk_t *obj, size_t footprint);
-
-/* Exact bytes in use (sums every CPU; takes a lock). */
-extern int64_t strcache_held_exact(void);
 
 /* Refusal counters, by class and by priority (BPRI_LO..BPRI_HI). */
 extern void strcache_count_fail(unsigned cls, unsigned pri);

@@ -854,6 +854,62 @@ START_TEST(producer_consumer_across_threads_loses_nothing)
 }
 END_TEST
 
+/*
+ * Frees another thread's CPU has not folded yet do not keep memory from an
+ * allocation: a refusal by this CPU's view is checked against the exact
+ * count.  (bufcall uses the exact count; a caller refused by the view
+ * alone would be called back at once, refused again, and go round.)
+ */
+struct freer {
+	mblk_t		*f_mp[2];
+	pthread_barrier_t f_bar;
+};
+
+static void *
+freer(void *arg)
+{
+	struct freer *f = arg;
+
+	freeb(f->f_mp[0]);
+	freeb(f->f_mp[1]);
+	(void) pthread_barrier_wait(&f->f_bar);	/* freed, not folded */
+	(void) pthread_barrier_wait(&f->f_bar);	/* looked at: may exit */
+	return (NULL);
+}
+
+START_TEST(admission_counts_frees_another_thread_has_not_folded)
+{
+	static mblk_t *mp[512];
+	static struct freer f;
+	pthread_t t;
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_THREADS);
+	(void) warm_baseline();
+	while ((mp[n] = allocb(2048, BPRI_LO)) != NULL)
+		n++;
+	ck_assert_int_ge(n, 3);
+	f.f_mp[0] = mp[--n];
+	f.f_mp[1] = mp[--n];
+	ck_assert_int_eq(pthread_barrier_init(&f.f_bar, NULL, 2), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, freer, &f), 0);
+	(void) pthread_barrier_wait(&f.f_bar);
+	/* 5120 bytes freed, below the freer's fold (64 KB): two blocks. */
+	ck_assert_int_eq(testb(2048, BPRI_LO), 1);
+	ck_assert_ptr_nonnull(mp[n] = allocb(2048, BPRI_LO));
+	n++;
+	ck_assert_ptr_nonnull(mp[n] = allocb(2048, BPRI_LO));
+	n++;
+	ck_assert_ptr_null(allocb(2048, BPRI_LO));
+	ck_assert_int_eq(testb(2048, BPRI_LO), 0);
+	(void) pthread_barrier_wait(&f.f_bar);
+	pthread_join(t, NULL);
+	(void) pthread_barrier_destroy(&f.f_bar);
+	while (n > 0)
+		freeb(mp[--n]);
+}
+END_TEST
+
 static Suite *
 mblk_suite(void)
 {
@@ -897,6 +953,7 @@ mblk_suite(void)
 
 	tcase_add_test(tt, threads_allocating_concurrently_keep_exact_counts);
 	tcase_add_test(tt, producer_consumer_across_threads_loses_nothing);
+	tcase_add_test(tt, admission_counts_frees_another_thread_has_not_folded);
 	suite_add_tcase(s, tt);
 	return (s);
 }
