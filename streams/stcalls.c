@@ -541,8 +541,8 @@ bufcall_wake(void *arg)
 }
 
 /*
- * A block for size bytes at pri (sd_lock held); waits for memory through
- * bufcall unless nonblock.  NULL with *errp set.
+ * A block for size bytes at pri (sd_lock held; dropped while it waits);
+ * waits for memory through bufcall unless nonblock.  NULL with *errp set.
  */
 static mblk_t *
 alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
@@ -566,10 +566,17 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
 			return (NULL);
 		}
 		sd_sleep(sd, 0);
-		/* unbufcall may wait for the callback: outside RCU too. */
+		/*
+		 * unbufcall waits for a callback that is running, and the
+		 * callback takes sd_lock: so not under sd_lock (nor in an RCU
+		 * read-side section).  Woken by something else, this thread
+		 * can meet its callback just starting.
+		 */
+		ust_unlock(sd->sd_lock);
 		rcu = str_rcu_suspend();
 		unbufcall(id);
 		str_rcu_resume(rcu);
+		ust_lock(sd->sd_lock);
 		if ((*errp = take_error(sd, false)) != 0)
 			return (NULL);
 	}
