@@ -1294,6 +1294,96 @@ START_TEST(loop_through_passthru_keeps_10000_messages_in_order_threads)
 END_TEST
 
 /*
+ * A writer held back by memory as well as flow control: the test keeps
+ * all but four 1500-byte messages' worth of the BPRI_LO budget, so the
+ * stream head's writes wait in bufcall while the reader, on another
+ * thread, frees what they need.  Wake-ups for memory and for flow control
+ * cross (the writer is woken by one while its bufcall callback starts),
+ * and the writer's admission must count the reader's frees before the
+ * reader's CPU folds them.  A stress, ten rounds of NSEQ messages, each
+ * carrying its number at both ends: a lost wake-up, a deadlock or a
+ * writer going round refused shows as the test's timeout.  (Seen: with
+ * unbufcall under sd_lock, 3 runs in 10 hung; with admission refusing by
+ * the writer's own view, every run.)
+ */
+#define	BIGMSG	1500
+
+static void *
+big_writer(void *arg)
+{
+	static __thread uint32_t w[BIGMSG / 4];
+	struct seq_arg *sa = arg;
+
+	for (uint32_t i = 0; i < NSEQ; i++) {
+		w[0] = i;
+		w[BIGMSG / 4 - 1] = ~i;
+		if (ustreams_write(sa->sa_sd, w, BIGMSG) != BIGMSG) {
+			sa->sa_error = errno != 0 ? errno : -1;
+			break;
+		}
+		sa->sa_count++;
+	}
+	return (NULL);
+}
+
+static void *
+big_reader(void *arg)
+{
+	static __thread uint32_t w[BIGMSG / 4 + 1];
+	struct seq_arg *sa = arg;
+
+	for (uint32_t i = 0; i < NSEQ; i++) {
+		ssize_t r = ustreams_read(sa->sa_sd, w, sizeof (w));
+
+		if (r != BIGMSG || w[0] != i || w[BIGMSG / 4 - 1] != ~i) {
+			sa->sa_error = r < 0 ? errno : -2;
+			sa->sa_bad = i;
+			break;
+		}
+		sa->sa_count++;
+	}
+	return (NULL);
+}
+
+START_TEST(loop_writer_short_of_memory_keeps_every_message_threads)
+{
+	static mblk_t *held[8192];
+	int a, b, n = 0;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(1024 * 1024, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	ck_assert_int_eq(ustreams_ioctl(b, I_SRDOPT, RMSGN), 0);
+	while (n < 8192 && (held[n] = allocb(64, BPRI_LO)) != NULL)
+		n++;
+	ck_assert_int_lt(n, 8192);
+	for (int i = 0; i < 4 * 2560 / 192; i++)
+		freeb(held[--n]);
+	for (int round = 0; round < 10; round++) {
+		struct seq_arg wa = { .sa_sd = a }, ra = { .sa_sd = b };
+		pthread_t wt, rt;
+
+		ck_assert_int_eq(pthread_create(&rt, NULL, big_reader, &ra),
+		    0);
+		ck_assert_int_eq(pthread_create(&wt, NULL, big_writer, &wa),
+		    0);
+		ck_assert_int_eq(pthread_join(wt, NULL), 0);
+		ck_assert_int_eq(pthread_join(rt, NULL), 0);
+		ck_assert_msg(wa.sa_error == 0, "writer: error %d after %u",
+		    wa.sa_error, wa.sa_count);
+		ck_assert_msg(ra.sa_error == 0,
+		    "reader: error %d at %u after %u", ra.sa_error, ra.sa_bad,
+		    ra.sa_count);
+		ck_assert_uint_eq(ra.sa_count, NSEQ);
+	}
+	while (n > 0)
+		freeb(held[--n]);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
  * A stream closes while the other one's writer keeps writing into loop,
  * which takes and releases a hold on the closing stream for every
  * message: the close must neither hang nor free what the writer still
@@ -1424,6 +1514,8 @@ main(void)
 	tc = harness_tcase("threads", 120);
 	tcase_add_test(tc,
 	    loop_through_passthru_keeps_10000_messages_in_order_threads);
+	tcase_add_test(tc,
+	    loop_writer_short_of_memory_keeps_every_message_threads);
 	tcase_add_test(tc,
 	    loop_close_under_the_peers_writes_waits_for_its_holds_threads);
 	tcase_add_test(tc, close_waits_while_the_other_side_reads_threads);
