@@ -210,7 +210,10 @@ run_locked(struct ust_event *ev)
 		pthread_cond_t *cv;
 
 		ev->ev_again = false;
-		if ((cv = post_locked(ev, ev->ev_when)) != NULL)
+		if ((cv = post_locked(ev, ev->ev_when)) == &thr.t_cpus.r_cv &&
+		    thr_deferring)
+			thr_deferred = true;
+		else if (cv != NULL)
 			pthread_cond_signal(cv);
 	}
 	if (thr.t_cancelwait > 0)
@@ -276,13 +279,21 @@ thr_undefer(void)
 		pthread_cond_signal(&thr.t_cpus.r_cv);
 }
 
+/*
+ * The events run here go on deferring: what they enable joins the run
+ * queue for this loop to take (a drained read queue's back-enable runs
+ * the service procedure that refills it, which back-enables the writer),
+ * instead of waking a service thread that would need a CPU -- and the
+ * CPUs are busy with this thread and its peer.  A service thread is woken
+ * only for what is left at the end.
+ */
 static void
 thr_runq(void)
 {
 	struct ust_event *ev;
 	int n;
 
-	thr_deferring = false;
+	thr_deferring = true;
 	if (thr_ready()) {
 		pthread_mutex_lock(&thr.t_lock);
 		for (n = 0; n < THR_RUNQ_MAX && !thr.t_cpus.r_stop &&

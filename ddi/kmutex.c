@@ -28,10 +28,19 @@ ust_futex_wake(_Atomic uint32_t *word, int n)
 }
 
 /*
- * The lock was not free.  Spin a little while it is merely held; then
- * mark it contended (2) and sleep until a release finds the mark and
- * wakes us.  Whoever takes the lock from here takes it as contended,
+ * The lock was not free.  Spin a little, taking it if it comes free;
+ * then mark it contended (2) and sleep until a release finds the mark and
+ * wakes us.  Whoever takes the lock from the sleep takes it as contended,
  * since other sleepers may remain: a spurious wake-up at worst.
+ *
+ * The spin goes on when the lock is marked contended.  Stopping there
+ * would make the mark self-sustaining: once two threads that take the
+ * lock in turn have met a sleep, each release would find the mark, make
+ * a wake-up call, and each acquirer would sleep at once -- a convoy of
+ * system calls that outlives the contention that started it.  Taking a
+ * lock that is free by 0 -> 1 while others sleep is safe: the release
+ * that freed it woke one of them, and that one marks the lock again as
+ * it takes it or goes back to sleep.
  */
 void
 kmutex_lock_slow(kmutex_t *m)
@@ -44,8 +53,6 @@ kmutex_lock_slow(kmutex_t *m)
 		    &m->km_state, &c, 1, memory_order_acquire,
 		    memory_order_relaxed))
 			return;
-		if (c == 2)
-			break;
 		ust_cpu_relax();
 	}
 	while (atomic_exchange_explicit(&m->km_state, 2,

@@ -173,8 +173,10 @@ ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
 	if (sv_spin(sv, gen))
 		return;
 	atomic_fetch_add(&sv->sv_waiters, 1);
-	while (atomic_load(&sv->sv_gen) == gen)
+	while (atomic_load(&sv->sv_gen) == gen) {
+		atomic_store(&sv->sv_asleep, 1);
 		ust_futex_wait(&sv->sv_gen, gen);
+	}
 	atomic_fetch_sub(&sv->sv_waiters, 1);
 }
 
@@ -211,6 +213,7 @@ SV_BROADCAST(sv_t *sv, int flags)
 {
 	(void) flags;
 	atomic_fetch_add(&sv->sv_gen, 1);
-	if (atomic_load(&sv->sv_waiters) != 0)
+	if (atomic_load(&sv->sv_waiters) != 0 &&
+	    atomic_exchange(&sv->sv_asleep, 0) != 0)
 		ust_futex_wake(&sv->sv_gen, INT_MAX);
 }

@@ -33,10 +33,19 @@ struct ust_lock {
  * system call: the signaller bumps sv_gen and then reads sv_waiters, a
  * waiter bumps sv_waiters and then reads sv_gen (both sequentially
  * consistent), so at least one of them sees the other.
+ *
+ * sv_asleep is set by a waiter just before each futex sleep and taken
+ * (exchanged to 0) by SV_BROADCAST, which wakes the sleepers only if it
+ * was set: a broadcast that finds waiters already woken -- not yet back
+ * on a CPU, so still counted in sv_waiters -- makes no system call.  A
+ * waiter sets it and then sleeps only while sv_gen is unchanged, and a
+ * broadcast bumps sv_gen before taking it, so a sleeper the broadcast
+ * does not see has not slept on the old value.
  */
 struct ust_sv {
 	_Atomic uint32_t sv_gen;
 	_Atomic uint32_t sv_waiters;
+	_Atomic uint32_t sv_asleep;
 	bool		sv_static;
 };
 
@@ -47,7 +56,7 @@ extern __thread char ust_thread_token __attribute__((tls_model("initial-exec")))
 #define	UST_LOCK_INITIALIZER(name) \
 	{ KMUTEX_INITIALIZER, (name), 0, true }
 #define	UST_SV_INITIALIZER \
-	{ 0, 0, true }
+	{ 0, 0, 0, true }
 
 /*
  * LOCK and UNLOCK, inline, for the framework's own locks on its hot
