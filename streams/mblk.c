@@ -92,6 +92,23 @@ mblk_misuse(const char *func, mblk_t *mp, const void *caller)
 	    mblk_where(caller, b2, sizeof (b2)));
 }
 
+/* A fresh message block over dbp, whose data starts at base. */
+static inline __attribute__((always_inline)) mblk_t *
+mblk_fresh(mblk_t *mp, dblk_t *dbp, unsigned char *base)
+{
+	mp->b_next = NULL;
+	mp->b_prev = NULL;
+	mp->b_cont = NULL;
+	mp->b_rptr = base;
+	mp->b_wptr = base;
+	mp->b_datap = dbp;
+	mp->b_band = 0;
+	mp->b_flag = 0;
+	mp->b_ustate = MB_UALLOC;
+	mp->b_uflags = MB_UHOME;
+	return (mp);
+}
+
 /* Set up a fresh object's mblk and dblk over a buffer. */
 static inline mblk_t *
 mblk_init(mblk_t *mp, unsigned cls, uint32_t footprint, unsigned char *base,
@@ -108,18 +125,7 @@ mblk_init(mblk_t *mp, unsigned cls, uint32_t footprint, unsigned char *base,
 	dbp->db_ustate = DB_UALLOC;
 	dbp->db_usize = footprint;
 	dbp->db_upad[0] = 0;
-
-	mp->b_next = NULL;
-	mp->b_prev = NULL;
-	mp->b_cont = NULL;
-	mp->b_rptr = base;
-	mp->b_wptr = base;
-	mp->b_datap = dbp;
-	mp->b_band = 0;
-	mp->b_flag = 0;
-	mp->b_ustate = MB_UALLOC;
-	mp->b_uflags = MB_UHOME;
-	return (mp);
+	return (mblk_fresh(mp, dbp, base));
 }
 
 /*
@@ -224,17 +230,7 @@ allocb(int size, uint_t pri)
 	if (__builtin_expect(memcmp(&dbp->db_ref, &dbword,
 	    sizeof (dbword)) != 0, 0))
 		memcpy(&dbp->db_ref, &dbword, sizeof (dbword));
-	mp->b_next = NULL;
-	mp->b_prev = NULL;
-	mp->b_cont = NULL;
-	mp->b_rptr = (unsigned char *)(dbp + 1);
-	mp->b_wptr = (unsigned char *)(dbp + 1);
-	mp->b_datap = dbp;
-	mp->b_band = 0;
-	mp->b_flag = 0;
-	mp->b_ustate = MB_UALLOC;
-	mp->b_uflags = MB_UHOME;
-	return (mp);
+	return (mblk_fresh(mp, dbp, (unsigned char *)(dbp + 1)));
 }
 
 /*

@@ -1444,7 +1444,9 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* The perimeter */
 
-START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
+/* Boot under sim and open a stream on tq_nest. */
+static int
+nest_start(void)
 {
 	int sd;
 
@@ -1453,6 +1455,13 @@ START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
 	tq_reset();
 	sd = ustreams_open("tq_nest", O_RDWR);
 	ck_assert_int_ge(sd, 0);
+	return (sd);
+}
+
+START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
+{
+	int sd = nest_start();
+
 	put(tqn_wq, mktag(M_DATA, 0, "A"));
 	/* B and C wait for A's put procedure to return. */
 	ck_assert_str_eq(nest_trace, "+A-A+B-B+C-C");
@@ -1467,13 +1476,8 @@ END_TEST
  */
 START_TEST(messages_waiting_on_a_busy_perimeter_count_against_flow_control)
 {
-	int sd;
+	int sd = nest_start();
 
-	harness_boot(MEM_4M, USTREAMS_EXEC_SIM);
-	tq_register();
-	tq_reset();
-	sd = ustreams_open("tq_nest", O_RDWR);
-	ck_assert_int_ge(sd, 0);
 	push(sd, "tq_mod");
 	ustreams_sim_run_idle();
 	ck_assert_int_eq(tqm_srvruns[1], 0);
