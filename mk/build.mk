@@ -30,7 +30,7 @@ else
 $(error unknown variant V=$(V))
 endif
 
-PKGS = liburcu-bp jemalloc libbsd-overlay
+PKGS = liburcu-bp jemalloc libbsd-overlay libdw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS := $(shell pkg-config --cflags check)

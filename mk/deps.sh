@@ -9,8 +9,8 @@
 # Usage: mk/deps.sh [bench]   ("bench" also tries DPDK, which is optional)
 set -u
 
-PKGS_DEB="liburcu-dev libjemalloc-dev check libbsd-dev pkg-config"
-PCS="liburcu jemalloc check libbsd"
+PKGS_DEB="liburcu-dev libjemalloc-dev check libbsd-dev libdw-dev pkg-config"
+PCS="liburcu jemalloc check libbsd libdw"
 
 missing=""
 if ! command -v pkg-config >/dev/null 2>&1; then

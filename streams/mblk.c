@@ -42,13 +42,13 @@
 #include <sys/debug.h>
 #include <sys/kmem.h>
 
-#include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../ddi/exec.h"
 #include "../ddi/mem.h"
+#include "../ddi/where.h"
 #include "admission.h"
 #include "mblk_impl.h"
 #include "strcache.h"
@@ -60,36 +60,15 @@ _Static_assert(sizeof (mblk_t) + sizeof (dblk_t) == SC_HDRSIZE,
 _Static_assert(2 * 64 + sizeof (struct ust_event) <= SC_ESBSIZE,
 	"esballoc object holds its free event");
 
-/*
- * Name a code address for a misuse report: "function+0xoff" where the
- * dynamic symbol table knows it, the bare address otherwise (addr2line
- * turns it into file:line).
- */
-const char *
-mblk_where(const void *pc, char *buf, size_t len)
-{
-	Dl_info dli;
-
-	if (pc == NULL)
-		return ("(never)");
-	if (dladdr(pc, &dli) != 0 && dli.dli_sname != NULL)
-		(void) snprintf(buf, len, "%s+0x%lx (%p)", dli.dli_sname,
-		    (unsigned long)((const char *)pc -
-		    (const char *)dli.dli_saddr), pc);
-	else
-		(void) snprintf(buf, len, "%p", pc);
-	return (buf);
-}
-
 void
 mblk_misuse(const char *func, mblk_t *mp, const void *caller)
 {
-	char b1[128], b2[128];
+	char b1[UST_WHERE_LEN], b2[UST_WHERE_LEN];
 
 	cmn_err(CE_PANIC, "%s: message block %p is not allocated (freed "
 	    "twice?): last freed from %s; now called from %s", func,
-	    (void *)mp, mblk_where(mp->b_ufreer, b1, sizeof (b1)),
-	    mblk_where(caller, b2, sizeof (b2)));
+	    (void *)mp, ust_where(mp->b_ufreer, b1, sizeof (b1)),
+	    ust_where(caller, b2, sizeof (b2)));
 }
 
 /* A fresh message block over dbp, whose data starts at base. */
@@ -466,11 +445,15 @@ freeb_common(mblk_t *mp, const void *caller)
 	dbp = mp->b_datap;
 #ifdef DEBUG
 	if (mp->b_rptr < dbp->db_base || mp->b_rptr > mp->b_wptr ||
-	    mp->b_wptr > dbp->db_lim)
+	    mp->b_wptr > dbp->db_lim) {
+		char where[UST_WHERE_LEN];
+
 		cmn_err(CE_PANIC, "freeb: message block %p: b_rptr %p / "
-		    "b_wptr %p outside its buffer [%p, %p)", (void *)mp,
-		    (void *)mp->b_rptr, (void *)mp->b_wptr,
-		    (void *)dbp->db_base, (void *)dbp->db_lim);
+		    "b_wptr %p outside its buffer [%p, %p) (called from %s)",
+		    (void *)mp, (void *)mp->b_rptr, (void *)mp->b_wptr,
+		    (void *)dbp->db_base, (void *)dbp->db_lim,
+		    ust_where(caller, where, sizeof (where)));
+	}
 #endif
 	mp->b_ustate = MB_UFREE;
 	mp->b_ufreer = (void *)caller;

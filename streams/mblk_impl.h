@@ -30,6 +30,5 @@ extern void mblk_ctor(mblk_t *obj, unsigned cls);
 extern void dblk_release(dblk_t *dbp, const void *caller);
 extern void freeb_common(mblk_t *mp, const void *caller);
 extern void mblk_misuse(const char *func, mblk_t *mp, const void *caller);
-extern const char *mblk_where(const void *pc, char *buf, size_t len);
 
 #endif	/* _STREAMS_MBLK_IMPL_H */

@@ -52,6 +52,7 @@
 
 #include "../ddi/mem.h"
 #include "../ddi/sysinit.h"
+#include "../ddi/where.h"
 #include "bufcall_impl.h"
 #include "mblk_impl.h"
 #include "strcache.h"
@@ -179,10 +180,14 @@ obj_unpoison(mblk_t *obj, unsigned cls)
 		uint32_t w;
 
 		memcpy(&w, p + i, 4);
-		if (w != POISON_WORD)
+		if (w != POISON_WORD) {
+			char where[UST_WHERE_LEN];
+
 			cmn_err(CE_PANIC, "allocb: block %p was written after "
-			    "it was freed (offset %zu, last freed from %p)",
-			    (void *)obj, i + sizeof (mblk_t), obj->b_ufreer);
+			    "it was freed (offset %zu, last freed from %s)",
+			    (void *)obj, i + sizeof (mblk_t),
+			    ust_where(obj->b_ufreer, where, sizeof (where)));
+		}
 	}
 #endif
 }
