@@ -470,11 +470,6 @@ freeb_common(mblk_t *mp, const void *caller)
 }
 
 /*
- * The common free, inline: a home block, sole reference to its data
- * block, of a data class, and the CPU's caches can take it.  Anything else
- * -- and every free in debug builds -- goes through freeb_common.
- */
-/*
  * b_ustate, read as part of the 8-byte word allocb stores it in (b_band ..
  * b_uflags): a load the processor can forward from that store, where a
  * lone byte load at offset 1 of it stalls on some (AMD Zen among them).
@@ -494,6 +489,11 @@ mblk_ustate_word(const mblk_t *mp)
 	return ((unsigned)(w >> 8) & 0xff);
 }
 
+/*
+ * The common free, inline: a home block, sole reference to its data
+ * block, of a data class, and the CPU's caches can take it.  Anything else
+ * -- and every free in debug builds -- goes through freeb_common.
+ */
 static inline __attribute__((always_inline)) void
 freeb_inline(mblk_t *mp, const void *caller)
 {
