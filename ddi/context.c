@@ -18,6 +18,7 @@
 #include <sys/ddi.h>
 
 #include "context.h"
+#include "where.h"
 
 __thread enum ustreams_ctx ust_cur_ctx = USTREAMS_CTX_BASE;
 
@@ -57,10 +58,13 @@ servicing_interrupt(void)
 }
 
 void
-ust_may_sleep(const char *func)
+ust_may_sleep(const char *func, const void *caller)
 {
+	char where[UST_WHERE_LEN];
+
 	if (ust_cur_ctx != USTREAMS_CTX_BASE) {
-		cmn_err(CE_PANIC, "%s: may sleep, called from %s context",
-		    func, ustreams_context_name(ust_cur_ctx));
+		cmn_err(CE_PANIC, "%s: may sleep, called from %s context by %s",
+		    func, ustreams_context_name(ust_cur_ctx),
+		    ust_where(caller, where, sizeof (where)));
 	}
 }

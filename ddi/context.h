@@ -31,9 +31,10 @@ ust_ctx_leave(enum ustreams_ctx old)
 
 /*
  * Called first by every DDI function that may sleep: panics, naming the
- * function, when the caller is in any context but base, instead of letting
- * an interrupt handler hang.
+ * function and the code that called it (caller: the function's return
+ * address), when the caller is in any context but base, instead of
+ * letting an interrupt handler hang.
  */
-extern void ust_may_sleep(const char *func);
+extern void ust_may_sleep(const char *func, const void *caller);
 
 #endif	/* _DDI_CONTEXT_H */

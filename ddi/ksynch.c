@@ -21,6 +21,7 @@
 #include "context.h"
 #include "exec.h"
 #include "ksynch_impl.h"
+#include "where.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -52,9 +53,13 @@ LOCK_DEALLOC(lock_t *lk)
 }
 
 void
-ust_lock_misuse(lock_t *lk, const char *func, const char *what)
+ust_lock_misuse(lock_t *lk, const char *func, const char *what,
+    const void *caller)
 {
-	cmn_err(CE_PANIC, "%s: %s: %s", func, lk->lk_name, what);
+	char where[UST_WHERE_LEN];
+
+	cmn_err(CE_PANIC, "%s: %s: %s (called from %s)", func, lk->lk_name,
+	    what, ust_where(caller, where, sizeof (where)));
 	abort();	/* a panic hook that returns */
 }
 
@@ -148,13 +153,13 @@ sv_spin(sv_t *sv, uint32_t gen)
 }
 
 void
-ust_sv_wait(sv_t *sv, lock_t *lk, const char *func)
+ust_sv_wait(sv_t *sv, lock_t *lk, const char *func, const void *caller)
 {
 	uint32_t gen;
 
-	ust_may_sleep(func);
+	ust_may_sleep(func, caller);
 	if (!ust_lock_held(lk))
-		cmn_err(CE_PANIC, "%s: %s: lock not held", func, lk->lk_name);
+		ust_lock_misuse(lk, func, "lock not held", caller);
 
 	if (ust_exec != NULL && ust_exec_is_sim()) {
 		gen = atomic_load(&sv->sv_gen);
@@ -184,7 +189,7 @@ void
 SV_WAIT(sv_t *sv, int priority, lock_t *lk)
 {
 	(void) priority;
-	ust_sv_wait(sv, lk, "SV_WAIT");
+	ust_sv_wait(sv, lk, "SV_WAIT", __builtin_return_address(0));
 }
 
 /*
@@ -195,7 +200,7 @@ bool
 SV_WAIT_SIG(sv_t *sv, int priority, lock_t *lk)
 {
 	(void) priority;
-	ust_sv_wait(sv, lk, "SV_WAIT_SIG");
+	ust_sv_wait(sv, lk, "SV_WAIT_SIG", __builtin_return_address(0));
 	return (true);
 }
 

@@ -61,10 +61,11 @@ extern __thread char ust_thread_token __attribute__((tls_model("initial-exec")))
 /*
  * LOCK and UNLOCK, inline, for the framework's own locks on its hot
  * paths (the stream head's); they check what LOCK and UNLOCK check and
- * panic the same way.
+ * panic the same way.  A misuse report names the caller of the function
+ * they are inlined into (for LOCK and UNLOCK themselves, the driver).
  */
-extern void ust_lock_misuse(lock_t *lk, const char *func, const char *what)
-    __attribute__((noreturn, cold));
+extern void ust_lock_misuse(lock_t *lk, const char *func, const char *what,
+    const void *caller) __attribute__((noreturn, cold));
 
 static inline bool
 ust_lock_held(lock_t *lk)
@@ -77,7 +78,8 @@ static inline void
 ust_lock(lock_t *lk)
 {
 	if (__builtin_expect(ust_lock_held(lk), 0))
-		ust_lock_misuse(lk, "LOCK", "recursive lock");
+		ust_lock_misuse(lk, "LOCK", "recursive lock",
+		    __builtin_return_address(0));
 	kmutex_lock(&lk->lk_mtx);
 	atomic_store_explicit(&lk->lk_owner, ust_curthread(),
 	    memory_order_relaxed);
@@ -87,15 +89,18 @@ static inline void
 ust_unlock(lock_t *lk)
 {
 	if (__builtin_expect(!ust_lock_held(lk), 0))
-		ust_lock_misuse(lk, "UNLOCK", "not held by the caller");
+		ust_lock_misuse(lk, "UNLOCK", "not held by the caller",
+		    __builtin_return_address(0));
 	atomic_store_explicit(&lk->lk_owner, 0, memory_order_relaxed);
 	kmutex_unlock(&lk->lk_mtx);
 }
 
 /*
  * SV_WAIT on behalf of func: a panic (wrong context, or a sleep the sim
- * executive could never end) names func, the DDI call the driver made.
+ * executive could never end) names func, the DDI call the driver made,
+ * and caller, the address that call returns to.
  */
-extern void ust_sv_wait(sv_t *sv, lock_t *lk, const char *func);
+extern void ust_sv_wait(sv_t *sv, lock_t *lk, const char *func,
+    const void *caller);
 
 #endif	/* _DDI_KSYNCH_IMPL_H */

@@ -452,7 +452,7 @@ ustreams_memstat(struct ustreams_memstat *msp)
  * broadcasts under the same lock, so no wake-up is lost.
  */
 void *
-ust_mem_get_sleep(size_t usable)
+ust_mem_get_sleep(size_t usable, const void *caller)
 {
 	void *p;
 
@@ -465,7 +465,7 @@ ust_mem_get_sleep(size_t usable)
 			UNLOCK(&wait_lock, plbase);
 			return (p);
 		}
-		ust_sv_wait(&wait_sv, &wait_lock, "kmem_alloc");
+		ust_sv_wait(&wait_sv, &wait_lock, "kmem_alloc", caller);
 		atomic_fetch_sub(&mem.m_waiters, 1);
 	}
 }

@@ -32,7 +32,7 @@
 #include <stdatomic.h>
 
 extern void *ust_mem_get(size_t usable);
-extern void *ust_mem_get_sleep(size_t usable);
+extern void *ust_mem_get_sleep(size_t usable, const void *caller);
 extern void ust_mem_put(void *p, size_t usable);
 extern void *ust_mem_get_overhead(size_t size);
 extern void ust_mem_put_overhead(void *p, size_t size);

@@ -178,7 +178,7 @@ ustreams_open(const char *name, int oflag)
 
 	if (!ustreams_booted())
 		return (fail(ENXIO));
-	ust_may_sleep("ustreams_open");
+	ust_may_sleep("ustreams_open", __builtin_return_address(0));
 	if (name == NULL || (sw = modsw_find(name, true)) == NULL)
 		return (fail(ENODEV));
 	if ((sd = kmem_zalloc(sizeof (*sd), KM_SLEEP)) == NULL) {
@@ -319,7 +319,7 @@ ustreams_close(int sdi)
 
 	if (sd == NULL)
 		return (fail(EBADF));
-	ust_may_sleep("ustreams_close");
+	ust_may_sleep("ustreams_close", __builtin_return_address(0));
 	sd_close(sd, true);
 	return (0);
 }
@@ -401,7 +401,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 
 	if (sd == NULL)
 		return (fail(EBADF));
-	ust_may_sleep("ustreams_read");
+	ust_may_sleep("ustreams_read", __builtin_return_address(0));
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
 	ust_lock(sd->sd_lock);
@@ -602,7 +602,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 
 	if (sd == NULL)
 		return (fail(EBADF));
-	ust_may_sleep("ustreams_write");
+	ust_may_sleep("ustreams_write", __builtin_return_address(0));
 	wq = &sd->sd_head->qp_q[1];
 	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
 	ust_lock(sd->sd_lock);
@@ -728,7 +728,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 	if (flagsp == NULL || (*flagsp != MSG_HIPRI && *flagsp != MSG_ANY &&
 	    *flagsp != MSG_BAND) || (*flagsp == MSG_BAND && bandp == NULL))
 		return (fail(EINVAL));
-	ust_may_sleep("ustreams_getpmsg");
+	ust_may_sleep("ustreams_getpmsg", __builtin_return_address(0));
 	want = *flagsp;
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
@@ -848,7 +848,7 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 		return (fail(EINVAL));
 	if (clen < 0 && dlen < 0)
 		return (0);
-	ust_may_sleep("ustreams_putpmsg");
+	ust_may_sleep("ustreams_putpmsg", __builtin_return_address(0));
 	wq = &sd->sd_head->qp_q[1];
 	if (dlen >= 0) {
 		ssize_t minpsz, maxpsz;
@@ -1052,7 +1052,7 @@ ustreams_ioctl(int sdi, int cmd, ...)
 
 	if (sd == NULL)
 		return (fail(EBADF));
-	ust_may_sleep("ustreams_ioctl");
+	ust_may_sleep("ustreams_ioctl", __builtin_return_address(0));
 	/* Each command's argument, read as the type the caller passes. */
 	va_start(ap, cmd);
 	switch (cmd) {
@@ -1289,7 +1289,7 @@ ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 			atomic_fetch_sub(&poll_nwait, 1);
 			return (0);
 		}
-		ust_may_sleep("ustreams_poll");
+		ust_may_sleep("ustreams_poll", __builtin_return_address(0));
 		(void) LOCK(&poll_lock, plstr);
 		if (atomic_load(&poll_sv.sv_gen) == gen) {
 			toid_t id = timeout_ms > 0 ?

@@ -107,6 +107,29 @@ harness_panic_msg(void)
 	return (panic_msg);
 }
 
+void
+harness_assert_prefix(const char *msg, const char *prefix)
+{
+	ck_assert_msg(strncmp(msg, prefix, strlen(prefix)) == 0,
+	    "\"%s\" does not start with \"%s\"", msg, prefix);
+}
+
+void
+harness_assert_where(const char *msg, const char *before, const char *func,
+    const char *file, int line)
+{
+	const char *at, *paren;
+	char want[256];
+
+	(void) snprintf(want, sizeof (want), "%s %s+0x", before, func);
+	at = strstr(msg, want);
+	ck_assert_msg(at != NULL, "no \"%s\" in: %s", want, msg);
+	(void) snprintf(want, sizeof (want), "(%s:%d)", file, line);
+	paren = strchr(at + strlen(before), '(');
+	ck_assert_msg(paren != NULL && strncmp(paren, want, strlen(want)) == 0,
+	    "\"%s\" is not followed by %s in: %s", before, want, msg);
+}
+
 const char *
 harness_variant(void)
 {

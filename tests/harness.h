@@ -45,6 +45,22 @@ extern void harness_panic_catch(void);
 } while (0)
 
 /*
+ * harness_assert_prefix(msg, prefix): msg (a panic message) starts with
+ * prefix.
+ *
+ * harness_assert_where(msg, before, func, file, line): msg (a panic
+ * message) has, right after the text before and a space, the code address
+ * of a call made in func at file:line, as the framework names addresses:
+ * "func+0x1d (file:line)".  HARNESS_ASSERT_WHERE(msg, before, line) is
+ * that for a call in the function using it, in this file.
+ */
+extern void harness_assert_prefix(const char *msg, const char *prefix);
+extern void harness_assert_where(const char *msg, const char *before,
+    const char *func, const char *file, int line);
+#define	HARNESS_ASSERT_WHERE(msg, before, line) \
+	harness_assert_where((msg), (before), __func__, __FILE__, (line))
+
+/*
  * A test case whose tests shut down whatever instance they leave booted,
  * and restore the log and panic hooks, so that the suite also runs with
  * CK_FORK=no (the ThreadSanitizer variant does: jemalloc's fork handlers

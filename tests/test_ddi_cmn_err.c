@@ -249,14 +249,16 @@ END_TEST
 START_TEST(test_recursive_lock_panics_naming_the_lock)
 {
 	lock_t *lk;
+	int line;
 
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(lk);
 	(void) LOCK(lk, plstr);
-	HARNESS_EXPECT_PANIC((void) LOCK(lk, plstr));
-	ck_assert_str_eq(harness_panic_msg(),
-	    "LOCK: test lock: recursive lock");
+	HARNESS_EXPECT_PANIC((void) LOCK(lk, plstr)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "LOCK: test lock: recursive lock (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	ck_assert(LOCK_OWNED(lk));
 	UNLOCK(lk, plbase);
 	LOCK_DEALLOC(lk);
@@ -267,13 +269,15 @@ END_TEST
 START_TEST(test_unlock_of_a_lock_not_held_panics)
 {
 	lock_t *lk;
+	int line;
 
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(lk);
-	HARNESS_EXPECT_PANIC(UNLOCK(lk, plbase));
-	ck_assert_str_eq(harness_panic_msg(),
-	    "UNLOCK: test lock: not held by the caller");
+	HARNESS_EXPECT_PANIC(UNLOCK(lk, plbase)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "UNLOCK: test lock: not held by the caller (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	LOCK_DEALLOC(lk);
 	harness_shutdown();
 }
@@ -287,8 +291,8 @@ START_TEST(test_a_lock_without_lkinfo_is_called_lock)
 	lk = LOCK_ALLOC(1, plbase, NULL, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(lk);
 	HARNESS_EXPECT_PANIC(UNLOCK(lk, plbase));
-	ck_assert_str_eq(harness_panic_msg(),
-	    "UNLOCK: lock: not held by the caller");
+	harness_assert_prefix(harness_panic_msg(),
+	    "UNLOCK: lock: not held by the caller (called from ");
 	LOCK_DEALLOC(lk);
 	harness_shutdown();
 }
@@ -374,8 +378,8 @@ START_TEST(test_unlock_of_a_lock_another_thread_holds_panics)
 	harness_boot(MIB, USTREAMS_EXEC_THREADS);
 	holder_start(&h, &t);
 	HARNESS_EXPECT_PANIC(UNLOCK(h.h_lk, plbase));
-	ck_assert_str_eq(harness_panic_msg(),
-	    "UNLOCK: test lock: not held by the caller");
+	harness_assert_prefix(harness_panic_msg(),
+	    "UNLOCK: test lock: not held by the caller (called from ");
 	holder_stop(&h, t);
 	harness_shutdown();
 }
@@ -477,17 +481,21 @@ END_TEST
 
 START_TEST(test_sv_wait_without_the_lock_held_panics)
 {
+	int line;
+
 	sv_setup(USTREAMS_EXEC_SIM);
-	HARNESS_EXPECT_PANIC(SV_WAIT(sv_sv, primed, sv_lk));
-	ck_assert_str_eq(harness_panic_msg(),
-	    "SV_WAIT: test lock: lock not held");
+	HARNESS_EXPECT_PANIC(SV_WAIT(sv_sv, primed, sv_lk)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "SV_WAIT: test lock: lock not held (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	sv_teardown();
 }
 END_TEST
 
 /* Handlers that try to sleep; they record the panic. */
-static char sv_panic[256];
+static char sv_panic[512];
 static int sv_handler_ran;
+static int sv_panic_line;	/* the line of the SV_WAIT that panicked */
 
 static void
 sv_wait_handler(void *arg)
@@ -495,6 +503,7 @@ sv_wait_handler(void *arg)
 	sv_handler_ran = 1;
 	(void) LOCK(sv_lk, plstr);
 	HARNESS_EXPECT_PANIC(SV_WAIT(sv_sv, primed, sv_lk));
+	sv_panic_line = __LINE__ - 1;
 	(void) snprintf(sv_panic, sizeof (sv_panic), "%s",
 	    harness_panic_msg());
 	UNLOCK(sv_lk, plbase);
@@ -509,8 +518,10 @@ START_TEST(test_sv_wait_in_interrupt_context_panics)
 	ck_assert(ust_event_post(&ev));
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(sv_handler_ran, 1);
-	ck_assert_str_eq(sv_panic,
-	    "SV_WAIT: may sleep, called from interrupt context");
+	harness_assert_prefix(sv_panic,
+	    "SV_WAIT: may sleep, called from interrupt context by ");
+	harness_assert_where(sv_panic, "context by", "sv_wait_handler",
+	    __FILE__, sv_panic_line);
 	sv_teardown();
 }
 END_TEST
@@ -521,8 +532,10 @@ START_TEST(test_sv_wait_in_a_timeout_handler_panics)
 	ck_assert_int_ne(timeout(sv_wait_handler, NULL, 1), 0);
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(sv_handler_ran, 1);
-	ck_assert_str_eq(sv_panic,
-	    "SV_WAIT: may sleep, called from callout context");
+	harness_assert_prefix(sv_panic,
+	    "SV_WAIT: may sleep, called from callout context by ");
+	harness_assert_where(sv_panic, "context by", "sv_wait_handler",
+	    __FILE__, sv_panic_line);
 	sv_teardown();
 }
 END_TEST

@@ -316,14 +316,17 @@ END_TEST
 START_TEST(test_kmem_free_with_wrong_size_panics)
 {
 	void *p;
+	int line;
 
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	p = kmem_alloc(1000, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(p);
-	HARNESS_EXPECT_PANIC(kmem_free(p, 2000));
+	HARNESS_EXPECT_PANIC(kmem_free(p, 2000)); line = __LINE__;
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "kmem_free: "));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
-	    "size 2000 does not match the allocation (1024 bytes)"));
+	    "size 2000 does not match the allocation (1024 bytes) (called "
+	    "from "));
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	kmem_free(p, 1000);
 	harness_shutdown();
 }
@@ -359,18 +362,26 @@ END_TEST
 
 START_TEST(test_kmem_free_of_null_panics)
 {
+	int line;
+
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	HARNESS_EXPECT_PANIC(kmem_free(NULL, 64));
-	ck_assert_str_eq(harness_panic_msg(), "kmem_free: NULL address");
+	HARNESS_EXPECT_PANIC(kmem_free(NULL, 64)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "kmem_free: NULL address (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	harness_shutdown();
 }
 END_TEST
 
 START_TEST(test_kmem_alloc_with_bad_flag_panics)
 {
+	int line;
+
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	HARNESS_EXPECT_PANIC((void) kmem_alloc(64, 7));
-	ck_assert_str_eq(harness_panic_msg(), "kmem_alloc: bad flag 7");
+	HARNESS_EXPECT_PANIC((void) kmem_alloc(64, 7)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "kmem_alloc: bad flag 7 (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 	harness_shutdown();
 }
 END_TEST
@@ -380,14 +391,16 @@ END_TEST
  * entered by posting an event of that context to the executive (there is
  * no public interrupt source yet); callout context by a real timeout.
  */
-static char sleep_panic[256];
+static char sleep_panic[512];
 static int sleep_handler_ran;
+static int sleep_panic_line;	/* the line of the kmem_alloc that panicked */
 
 static void
 km_sleep_handler(void *arg)
 {
 	sleep_handler_ran = 1;
 	HARNESS_EXPECT_PANIC((void) kmem_alloc(64, KM_SLEEP));
+	sleep_panic_line = __LINE__ - 1;
 	(void) snprintf(sleep_panic, sizeof (sleep_panic), "%s",
 	    harness_panic_msg());
 }
@@ -402,21 +415,23 @@ km_sleep_in_context(enum ustreams_ctx ctx, const char *want)
 	ck_assert(ust_event_post(&ev));
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(sleep_handler_ran, 1);
-	ck_assert_str_eq(sleep_panic, want);
+	harness_assert_prefix(sleep_panic, want);
+	harness_assert_where(sleep_panic, "context by", "km_sleep_handler",
+	    __FILE__, sleep_panic_line);
 	harness_shutdown();
 }
 
 START_TEST(test_km_sleep_in_interrupt_context_panics)
 {
 	km_sleep_in_context(USTREAMS_CTX_INTR,
-	    "kmem_alloc: may sleep, called from interrupt context");
+	    "kmem_alloc: may sleep, called from interrupt context by ");
 }
 END_TEST
 
 START_TEST(test_km_sleep_in_service_context_panics)
 {
 	km_sleep_in_context(USTREAMS_CTX_SERVICE,
-	    "kmem_alloc: may sleep, called from service context");
+	    "kmem_alloc: may sleep, called from service context by ");
 }
 END_TEST
 
@@ -426,8 +441,10 @@ START_TEST(test_km_sleep_in_a_timeout_handler_panics)
 	ck_assert_int_ne(timeout(km_sleep_handler, NULL, 1), 0);
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(sleep_handler_ran, 1);
-	ck_assert_str_eq(sleep_panic,
-	    "kmem_alloc: may sleep, called from callout context");
+	harness_assert_prefix(sleep_panic,
+	    "kmem_alloc: may sleep, called from callout context by ");
+	harness_assert_where(sleep_panic, "context by", "km_sleep_handler",
+	    __FILE__, sleep_panic_line);
 	harness_shutdown();
 }
 END_TEST

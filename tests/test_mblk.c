@@ -16,7 +16,6 @@
 #include <sys/ustreams_stat.h>
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -545,25 +544,6 @@ START_TEST(freemsg_frees_every_block_and_accepts_null)
 }
 END_TEST
 
-/*
- * The panic message says, after `what`, the function func and this
- * file's line: "what func+0x1d (tests/test_mblk.c:553)".
- */
-static void
-assert_says_where(const char *what, const char *func, int line)
-{
-	const char *msg = harness_panic_msg(), *at, *paren;
-	char want[256];
-
-	(void) snprintf(want, sizeof (want), "%s %s+0x", what, func);
-	at = strstr(msg, want);
-	ck_assert_msg(at != NULL, "no \"%s\" in: %s", want, msg);
-	(void) snprintf(want, sizeof (want), "(%s:%d)", __FILE__, line);
-	paren = strchr(at, '(');
-	ck_assert_msg(paren != NULL && strncmp(paren, want, strlen(want)) == 0,
-	    "%s is not followed by %s in: %s", what, want, msg);
-}
-
 START_TEST(freeb_twice_panics_and_says_where)
 {
 	mblk_t *mp;
@@ -575,8 +555,8 @@ START_TEST(freeb_twice_panics_and_says_where)
 	HARNESS_EXPECT_PANIC(freeb(mp)); second = __LINE__;
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freeb"));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freed twice"));
-	assert_says_where("last freed from", __func__, first);
-	assert_says_where("now called from", __func__, second);
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "last freed from", first);
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "now called from", second);
 }
 END_TEST
 
@@ -621,7 +601,7 @@ START_TEST(debug_write_after_free_is_caught)
 	HARNESS_EXPECT_PANIC((void) allocb(100, BPRI_LO));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
 	    "written after it was freed"));
-	assert_says_where("last freed from", __func__, freed);
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "last freed from", freed);
 }
 END_TEST
 
@@ -636,7 +616,7 @@ START_TEST(debug_freeb_with_pointers_outside_the_buffer_panics)
 	HARNESS_EXPECT_PANIC(freeb(mp)); line = __LINE__;
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
 	    "outside its buffer"));
-	assert_says_where("called from", __func__, line);
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
 }
 END_TEST
 
