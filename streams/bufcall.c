@@ -16,7 +16,10 @@
  * each in arrival order; every waiter that is due is posted to the
  * executive, and its footprint is added to the projected use before the
  * next waiter is judged, so that one returned block wakes one waiter, not
- * all of them.  The callback then runs once, in service context, on an
+ * all of them.  The projection starts from the exact use plus the
+ * footprints of callbacks posted earlier that have not started yet: they
+ * will take their memory when they run, and a second free before then
+ * must not promise the same memory again.  The callback then runs once, in service context, on an
  * executive thread (or as a sim event): never inside the freeb that made
  * it due, never on the stack of the bufcall that registered it.  It may
  * still find allocb refusing -- memory can be taken again in between --
@@ -100,6 +103,7 @@ static struct bcrec *bc_reserve;	/* the reserve's memory */
 static size_t bc_nreserve;
 static bufcall_id_t bc_nextid;
 static long bc_npending;
+static int64_t bc_posted;		/* footprints posted, not started */
 static struct ustreams_bufcallstat bc_stat;
 static struct ust_event bc_poll_ev;	/* threads: the per-tick check */
 static _Atomic bool bc_up;
@@ -172,6 +176,8 @@ bc_fire(void *arg)
 	pthread_mutex_lock(&bc_lock);
 	ASSERT(bc->bc_state == BC_POSTED);
 	bc->bc_state = BC_RUNNING;
+	bc_posted -= (int64_t)bc->bc_footprint;
+	ASSERT(bc_posted >= 0);
 	unpend_locked(bc);
 	bc_stat.bs_fired[bc->bc_pri]++;
 	if (spurious)
@@ -209,6 +215,7 @@ bc_check(void)
 	static const uint_t order[] = { BPRI_HI, BPRI_MED, BPRI_LO };
 
 	pthread_mutex_lock(&bc_lock);
+	projected += bc_posted;
 	for (int i = 0; i < 3 && bc_npending > 0; i++) {
 		uint_t pri = order[i];
 		struct bcrec *bc, *next;
@@ -220,6 +227,7 @@ bc_check(void)
 			TAILQ_REMOVE(&bc_wait[pri], bc, bc_link);
 			bc->bc_state = BC_POSTED;
 			projected += (int64_t)bc->bc_footprint;
+			bc_posted += (int64_t)bc->bc_footprint;
 			(void) ust_event_post(&bc->bc_ev);
 		}
 	}
@@ -392,7 +400,7 @@ unbufcall(bufcall_id_t id)
 		return;
 	}
 	posted = bc->bc_state == BC_POSTED;
-	(void) posted;
+	(void) posted;			/* for the ASSERT below */
 	bc->bc_refs++;			/* ours, while we cancel */
 	pthread_mutex_unlock(&bc_lock);
 
@@ -400,6 +408,7 @@ unbufcall(bufcall_id_t id)
 		/* It never ran: cancelled, and the executive's ref is ours. */
 		ASSERT(posted);
 		pthread_mutex_lock(&bc_lock);
+		bc_posted -= (int64_t)bc->bc_footprint;
 		unpend_locked(bc);
 		bc_stat.bs_cancelled[bc->bc_pri]++;
 		bc->bc_state = BC_DONE;
@@ -455,6 +464,7 @@ bufcall_init(const struct ustreams_config *cfg)
 	memset(&bc_stat, 0, sizeof (bc_stat));
 	bc_nextid = 0;
 	bc_npending = 0;
+	bc_posted = 0;
 	ust_event_init(&bc_poll_ev, bc_poll, NULL, USTREAMS_CTX_CALLOUT);
 	strcache_set_waiters(false);
 	bc_up = true;

@@ -245,6 +245,31 @@ START_TEST(bufcall_due_callbacks_run_hi_then_med_then_lo_in_arrival_order)
 }
 END_TEST
 
+/*
+ * A posted callback has not taken its memory yet: a second free before it
+ * runs must not promise that memory to the next waiter too, or both would
+ * run and one find allocb refusing.
+ */
+START_TEST(bufcall_memory_promised_to_a_posted_callback_is_not_promised_again)
+{
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'a'), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'b'), 0);
+	release_big(1);		/* 2560 bytes back: 'a' is due, posted */
+	release_size(64, 1);	/* 192 more: not 2560 more */
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "a");
+	bstat();
+	ck_assert_uint_eq(bs.bs_pending[BPRI_HI], 1);
+	release_big(1);		/* now 'b' has memory of its own */
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "ab");
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
 START_TEST(bufcall_large_waiter_is_not_woken_by_small_frees)
 {
 	boot_sim();
@@ -568,6 +593,8 @@ bufcall_suite(void)
 	tcase_add_test(tc, bufcall_callback_is_not_run_inside_freeb);
 	tcase_add_test(tc,
 	    bufcall_due_callbacks_run_hi_then_med_then_lo_in_arrival_order);
+	tcase_add_test(tc,
+	    bufcall_memory_promised_to_a_posted_callback_is_not_promised_again);
 	tcase_add_test(tc, bufcall_large_waiter_is_not_woken_by_small_frees);
 	tcase_add_test(tc, bufcall_lo_waiter_waits_while_use_stays_above_lo);
 	tcase_add_test(tc, unbufcall_before_firing_suppresses_the_callback);
