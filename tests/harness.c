@@ -3,6 +3,9 @@
  */
 #include "harness.h"
 
+#include <sys/ustreams_stat.h>
+
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +131,43 @@ harness_assert_where(const char *msg, const char *before, const char *func,
 	paren = strchr(at + strlen(before), '(');
 	ck_assert_msg(paren != NULL && strncmp(paren, want, strlen(want)) == 0,
 	    "\"%s\" is not followed by %s in: %s", before, want, msg);
+}
+
+static uint64_t rnd_state;
+
+void
+harness_rnd_seed(uint64_t seed)
+{
+	rnd_state = 0x9e3779b97f4a7c15ULL * (seed + 1);
+}
+
+uint32_t
+harness_rnd(uint32_t n)
+{
+	uint64_t x = rnd_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rnd_state = x;
+	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
+}
+
+void
+harness_assert_no_block_in_use(const char *fmt, ...)
+{
+	struct ustreams_strstat ss;
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(what, sizeof (what), fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(ustreams_strstat(&ss), 0);
+	for (unsigned c = 0; c < ss.ss_nclass; c++)
+		ck_assert_msg(ss.ss_class[c].cs_inuse == 0, "%s: class %s: "
+		    "%llu block(s) left in use", what, ss.ss_class[c].cs_name,
+		    (unsigned long long)ss.ss_class[c].cs_inuse);
 }
 
 const char *

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <sys/ustreams.h>
 
 /* Boot with the defaults but for memory size and executive. */
@@ -73,5 +74,28 @@ extern int harness_run(Suite *s);
 
 /* The variant the tests were built as ("release", "asan", "tsan", ...). */
 extern const char *harness_variant(void);
+
+/*
+ * For the model-based tests (test_*_model.c).
+ *
+ * harness_rnd_seed(seed) starts a sequence; harness_rnd(n) gives its next
+ * number in [0, n): xorshift64*, the same sequence for a seed on every
+ * platform, so a failure replays exactly.
+ *
+ * REQUIRE(cond, fmt, ...) fails the test with the message unless
+ * cond.  Check's ck_assert records every check that passes (a write to its
+ * log); a test that checks millions of times calls Check only on failure.
+ *
+ * harness_assert_no_block_in_use(fmt, ...): no size class has a block in
+ * use; the printf-style fmt begins the failure message.
+ */
+extern void harness_rnd_seed(uint64_t seed);
+extern uint32_t harness_rnd(uint32_t n);
+#define	REQUIRE(cond, ...) do {						\
+	if (!(cond))							\
+		ck_abort_msg(__VA_ARGS__);				\
+} while (0)
+extern void harness_assert_no_block_in_use(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 #endif	/* _TESTS_HARNESS_H */

@@ -38,28 +38,10 @@
 #define	MAXHELD		2048
 #define	MAXWAIT		48	/* requests waiting at once, at most */
 
-/* As in test_msg_model.c: Check is called only when a check fails. */
-#define	REQUIRE(cond, ...) do {						\
-	if (!(cond))							\
-		ck_abort_msg(__VA_ARGS__);				\
-} while (0)
-#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s",	\
+#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s", \
 	seed_now, step_now, (what))
 
-static uint64_t rng_state;
 static unsigned seed_now, step_now;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
-}
 
 enum wstate { W_FREE, W_PENDING, W_FIRED, W_CANCELLED };
 
@@ -161,8 +143,9 @@ static void op_free(void);
 static void
 op_alloc(void)
 {
-	int size = sizes[rnd(NSIZES)], pri = BPRI_LO + (int)rnd(3);
-	bool esb = rnd(10) == 0;
+	int size = sizes[harness_rnd(NSIZES)];
+	int pri = BPRI_LO + (int)harness_rnd(3);
+	bool esb = harness_rnd(10) == 0;
 	struct waiter *w;
 	mblk_t *mp;
 
@@ -172,10 +155,10 @@ op_alloc(void)
 		hold(mp);
 		return;
 	}
-	if (rnd(10) < 3 || (w = waiter_slot()) == NULL)
+	if (harness_rnd(10) < 3 || (w = waiter_slot()) == NULL)
 		return;
 	/* Now and then memory comes back before the bufcall is made. */
-	if (rnd(4) == 0)
+	if (harness_rnd(4) == 0)
 		op_free();
 	w->w_size = esb ? -1 : size;
 	w->w_pri = pri;
@@ -194,7 +177,7 @@ op_free(void)
 
 	if (nheld == 0)
 		return;
-	i = (int)rnd((uint32_t)nheld);
+	i = (int)harness_rnd((uint32_t)nheld);
 	freemsg(held[i]);
 	held[i] = held[--nheld];
 }
@@ -202,7 +185,7 @@ op_free(void)
 static void
 op_cancel(void)
 {
-	int k = (int)rnd(MAXWAIT);
+	int k = (int)harness_rnd(MAXWAIT);
 
 	for (int i = 0; i < MAXWAIT; i++) {
 		struct waiter *w = &waiters[(k + i) % MAXWAIT];
@@ -213,7 +196,8 @@ op_cancel(void)
 			return;
 		}
 	}
-	unbufcall((bufcall_id_t)(1 + rnd(1000)));	/* spent or unknown */
+	/* An id spent or never issued. */
+	unbufcall((bufcall_id_t)(1 + harness_rnd(1000)));
 }
 
 /* The size whose footprint a request's is: an esbbcall's is allocb(100)'s. */
@@ -271,12 +255,11 @@ check(unsigned seq0)
 static void
 run(unsigned seed, unsigned steps)
 {
-	struct ustreams_strstat ss;
 	uint64_t fired = 0;
 	struct ustreams_bufcallstat bs;
 
 	harness_boot(BUDGET, USTREAMS_EXEC_SIM);
-	rng_state = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	harness_rnd_seed(seed);
 	seed_now = seed;
 	memset(waiters, 0, sizeof (waiters));
 	memset(last_fired, 0, sizeof (last_fired));
@@ -284,7 +267,7 @@ run(unsigned seed, unsigned steps)
 	nheld = 0;
 	nesbfree = 0;
 	for (step_now = 0; step_now < steps; step_now++) {
-		uint32_t r = rnd(100);
+		uint32_t r = harness_rnd(100);
 		unsigned seq0 = wseq;
 
 		nfired_now = 0;
@@ -310,12 +293,7 @@ run(unsigned seed, unsigned steps)
 	while (nheld > 0)
 		freemsg(held[--nheld]);
 	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(ustreams_strstat(&ss), 0);
-	for (unsigned c = 0; c < ss.ss_nclass; c++)
-		ck_assert_msg(ss.ss_class[c].cs_inuse == 0, "seed %u: class "
-		    "%s: %llu block(s) left in use", seed,
-		    ss.ss_class[c].cs_name,
-		    (unsigned long long)ss.ss_class[c].cs_inuse);
+	harness_assert_no_block_in_use("seed %u, at the end", seed);
 	harness_shutdown();
 }
 

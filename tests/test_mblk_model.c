@@ -36,26 +36,8 @@
 
 #define	MAXLIVE		4096	/* blocks alive at once, at most */
 
-/* As in test_msg_model.c: Check is called only when a check fails. */
-#define	REQUIRE(cond, ...) do {						\
-	if (!(cond))							\
-		ck_abort_msg(__VA_ARGS__);				\
-} while (0)
 
-static uint64_t rng_state;
 static unsigned seed_now, step_now;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
-}
 
 /* The model of one class's counters, indexed like ss_class[]. */
 struct mclass {
@@ -200,13 +182,13 @@ random_size(void)
 		40832, 81792
 	};
 
-	switch (rnd(40)) {
+	switch (harness_rnd(40)) {
 	case 0:
-		return (-1 - (int)rnd(1000));
+		return (-1 - (int)harness_rnd(1000));
 	case 1:
-		return (INT32_MAX - (int)rnd(1000));
+		return (INT32_MAX - (int)harness_rnd(1000));
 	default:
-		return (sizes[rnd(sizeof (sizes) / sizeof (sizes[0]))]);
+		return (sizes[harness_rnd(sizeof (sizes) / sizeof (sizes[0]))]);
 	}
 }
 
@@ -217,7 +199,7 @@ random_pri(void)
 		BPRI_LO, BPRI_LO, BPRI_MED, BPRI_MED, BPRI_HI, BPRI_HI, 0, 7
 	};
 
-	return (pris[rnd(sizeof (pris) / sizeof (pris[0]))]);
+	return (pris[harness_rnd(sizeof (pris) / sizeof (pris[0]))]);
 }
 
 static void
@@ -276,7 +258,7 @@ op_dupb(void)
 
 	if (nlive == 0)
 		return;
-	r = &live[rnd((uint32_t)nlive)];
+	r = &live[harness_rnd((uint32_t)nlive)];
 	if (r->r_obj == NULL || r->r_obj->o_refs >= 8)
 		return;
 	want = admitted(BPRI_HI, fp(cls_mblk));
@@ -319,7 +301,7 @@ op_free(void)
 
 	if (nlive == 0)
 		return;
-	i = (int)rnd((uint32_t)nlive);
+	i = (int)harness_rnd((uint32_t)nlive);
 	r = live[i];
 	live[i] = live[--nlive];
 	freeb(r.r_mp);
@@ -400,10 +382,10 @@ run(unsigned seed, unsigned steps, size_t budget)
 	limit[BPRI_HI] = (int64_t)ss0.ss_mem.ms_size;
 	memset(objs, 0, sizeof (objs));
 	nlive = 0;
-	rng_state = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	harness_rnd_seed(seed);
 	seed_now = seed;
 	for (step_now = 0; step_now < steps; step_now++) {
-		uint32_t r = rnd(100);
+		uint32_t r = harness_rnd(100);
 
 		/* Fill in long runs, then drain in long runs. */
 		if ((step_now / 500) % 2 == 0 ? r < 60 : r < 25)

@@ -72,19 +72,6 @@ mem_inuse(void)
 	return (strstat_now().ss_mem.ms_inuse);
 }
 
-static void
-assert_no_block_in_use(void)
-{
-	struct ustreams_strstat ss = strstat_now();
-
-	for (unsigned c = 0; c < ss.ss_nclass; c++) {
-		ck_assert_msg(ss.ss_class[c].cs_inuse == 0,
-		    "class %s: %llu block(s) still in use",
-		    ss.ss_class[c].cs_name,
-		    (unsigned long long)ss.ss_class[c].cs_inuse);
-	}
-}
-
 /*
  * Boot a sim instance of memsize bytes.  This thread's buffer cache is
  * made on its first allocation and counts in ms_inuse from then on; it is
@@ -106,7 +93,7 @@ boot(size_t memsize)
 static void
 finish(void)
 {
-	assert_no_block_in_use();
+	harness_assert_no_block_in_use("test_msg");
 	harness_shutdown();
 	ck_assert_msg(harness_log_find("still") == NULL,
 	    "shutdown reported: %s", harness_log_find("still"));
@@ -379,7 +366,7 @@ START_TEST(test_dupmsg_survives_pullupmsg_and_freemsg_of_the_original)
 	ck_assert_ptr_null(dp->b_cont->b_cont->b_cont->b_cont);
 
 	freemsg(dp);
-	assert_no_block_in_use();
+	harness_assert_no_block_in_use("test_msg");
 	ck_assert_uint_eq(mem_inuse(), baseline);
 	finish();
 }
@@ -1115,7 +1102,7 @@ START_TEST(test_pullupmsg_of_a_dup_then_free_in_either_order)
 	freemsg(dp);
 	assert_msg_3_100_1_700(mp, b);
 	freemsg(mp);
-	assert_no_block_in_use();
+	harness_assert_no_block_in_use("test_msg");
 
 	mp = msg_3_100_1_700(b);
 	dp = dupmsg(mp);

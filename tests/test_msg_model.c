@@ -41,20 +41,6 @@
 #define	MAXBALLAST	4096
 
 /* xorshift64*: deterministic on every platform. */
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
-}
-
 /* The typed bytes of a message. */
 struct typed {
 	int		t_n;
@@ -71,16 +57,7 @@ struct shape {
 	dblk_t		*s_datap[4 * MAXBLK];
 };
 
-/*
- * Check's ck_assert records each check it passes (a write to its log), so
- * the millions of checks here go through REQUIRE, which calls Check only
- * when one fails.  Every message starts with the seed and the step.
- */
-#define	REQUIRE(cond, ...) do {						\
-	if (!(cond))							\
-		ck_abort_msg(__VA_ARGS__);				\
-} while (0)
-#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s",	\
+#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s", \
 	seed_now, step_now, (what))
 
 static mblk_t *msgs[NMSG];
@@ -192,7 +169,7 @@ msg_slot_free(void)
 static int
 msg_slot_used(void)
 {
-	int k = (int)rnd(NMSG);
+	int k = (int)harness_rnd(NMSG);
 
 	for (int i = 0; i < NMSG; i++) {
 		if (msgs[(k + i) % NMSG] != NULL)
@@ -204,7 +181,7 @@ msg_slot_used(void)
 static unsigned char
 random_type(void)
 {
-	uint32_t r = rnd(20);
+	uint32_t r = harness_rnd(20);
 
 	return (r < 15 ? M_DATA : r < 18 ? M_PROTO : M_CTL);
 }
@@ -221,28 +198,30 @@ random_block(void)
 	int size, head, len, other;
 	mblk_t *bp;
 
-	if (rnd(6) == 0 && (other = msg_slot_used()) >= 0) {
-		bp = nth_block(msgs[other], (int)rnd((uint32_t)
+	if (harness_rnd(6) == 0 && (other = msg_slot_used()) >= 0) {
+		bp = nth_block(msgs[other], (int)harness_rnd((uint32_t)
 		    nblocks(msgs[other])));
 		return (dupb(bp));
 	}
-	size = sizes[rnd(sizeof (sizes) / sizeof (sizes[0]))];
+	size = sizes[harness_rnd(sizeof (sizes) / sizeof (sizes[0]))];
 	if ((bp = allocb(size, BPRI_MED)) == NULL)
 		return (NULL);
 	DB_TYPE(bp) = random_type();
-	head = size > 0 ? (int)rnd((uint32_t)(size < 16 ? size : 16) + 1) : 0;
-	len = (int)rnd((uint32_t)(size - head) + 1);
+	head = size > 0 ?
+	    (int)harness_rnd((uint32_t)(size < 16 ? size : 16) + 1) : 0;
+	len = (int)harness_rnd((uint32_t)(size - head) + 1);
 	bp->b_rptr += head;
 	bp->b_wptr = bp->b_rptr;
 	for (int i = 0; i < len; i++)
-		*bp->b_wptr++ = (unsigned char)rnd(256);
+		*bp->b_wptr++ = (unsigned char)harness_rnd(256);
 	return (bp);
 }
 
 static void
 op_new(void)
 {
-	int slot = msg_slot_free(), n = 1 + (int)rnd(MAXBLK / 2), bytes = 0;
+	int slot = msg_slot_free(), bytes = 0;
+	int n = 1 + (int)harness_rnd(MAXBLK / 2);
 	mblk_t *head = NULL, *bp;
 
 	if (slot < 0)
@@ -318,7 +297,7 @@ op_pullupmsg(int m)
 	struct typed before, after;
 	struct shape shape;
 
-	len = rnd(4) == 0 ? -1 : (int)rnd((uint32_t)lead + 3);
+	len = harness_rnd(4) == 0 ? -1 : (int)harness_rnd((uint32_t)lead + 3);
 	want = len == -1 ? lead : len;
 	flatten(mp, &before);
 	shape_of(mp, &shape);
@@ -351,7 +330,7 @@ op_msgpullup(int m)
 
 	if (slot < 0)
 		return;
-	len = rnd(4) == 0 ? -1 : (int)rnd((uint32_t)lead + 3);
+	len = harness_rnd(4) == 0 ? -1 : (int)harness_rnd((uint32_t)lead + 3);
 	want = len == -1 ? lead : len;
 	flatten(msgs[m], &before);
 	shape_of(msgs[m], &shape);
@@ -381,7 +360,7 @@ op_adjmsg(int m)
 	struct typed before, after, want;
 	struct shape shape;
 
-	len = (int)rnd(2 * (uint32_t)lead + 5) - (lead + 2);
+	len = (int)harness_rnd(2 * (uint32_t)lead + 5) - (lead + 2);
 	todo = len < 0 ? -len : len;
 	flatten(mp, &before);
 	shape_of(mp, &shape);
@@ -432,7 +411,7 @@ op_link(int m)
 static void
 op_rmvb(int m)
 {
-	int n = nblocks(msgs[m]), k = (int)rnd((uint32_t)n), other;
+	int n = nblocks(msgs[m]), k = (int)harness_rnd((uint32_t)n), other;
 	mblk_t *bp = nth_block(msgs[m], k), *second = msgs[m]->b_cont, *rest;
 	struct typed before, after, blk, want;
 
@@ -512,7 +491,7 @@ op_sizes(int m)
 static void
 op_copyb(int m)
 {
-	mblk_t *bp = nth_block(msgs[m], (int)rnd((uint32_t)
+	mblk_t *bp = nth_block(msgs[m], (int)harness_rnd((uint32_t)
 	    nblocks(msgs[m]))), *cp;
 
 	if ((cp = copyb(bp)) == NULL)
@@ -540,11 +519,11 @@ squeeze(size_t budget)
 	size_t med = budget / 100 * 90, target, room;
 	mblk_t *bp;
 
-	if (rnd(4) == 0)
-		target = budget - rnd(600);
+	if (harness_rnd(4) == 0)
+		target = budget - harness_rnd(600);
 	else
 		target = med - budget / 20 +
-		    rnd((uint32_t)(budget / 20 + budget / 10));
+		    harness_rnd((uint32_t)(budget / 20 + budget / 10));
 	REQUIRE_AT(ustreams_strstat(&ss) == 0, "ustreams_strstat");
 	while (ss.ss_mem.ms_inuse > target && nballast > 0) {
 		freeb(ballast[--nballast]);
@@ -570,10 +549,8 @@ squeeze(size_t budget)
 static void
 run(unsigned seed, unsigned steps, size_t budget, bool squeezed)
 {
-	struct ustreams_strstat ss;
-
 	harness_boot(budget, USTREAMS_EXEC_SIM);
-	rng_state = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	harness_rnd_seed(seed);
 	seed_now = seed;
 	memset(msgs, 0, sizeof (msgs));
 	nballast = 0;
@@ -582,11 +559,11 @@ run(unsigned seed, unsigned steps, size_t budget, bool squeezed)
 
 		if (squeezed)
 			squeeze(budget);
-		if ((m = msg_slot_used()) < 0 || rnd(8) == 0) {
+		if ((m = msg_slot_used()) < 0 || harness_rnd(8) == 0) {
 			op_new();
 			continue;
 		}
-		switch (rnd(12)) {
+		switch (harness_rnd(12)) {
 		case 0: op_dupmsg(m); break;
 		case 1: op_copymsg(m); break;
 		case 2: op_pullupmsg(m); break;
@@ -598,7 +575,7 @@ run(unsigned seed, unsigned steps, size_t budget, bool squeezed)
 		case 8: op_sizes(m); break;
 		case 9: op_copyb(m); break;
 		default:
-			if (nblocks(msgs[m]) > MAXBLK || rnd(3) == 0) {
+			if (nblocks(msgs[m]) > MAXBLK || harness_rnd(3) == 0) {
 				freemsg(msgs[m]);
 				msgs[m] = NULL;
 			} else {
@@ -611,12 +588,7 @@ run(unsigned seed, unsigned steps, size_t budget, bool squeezed)
 		freemsg(msgs[i]);
 	while (nballast > 0)
 		freeb(ballast[--nballast]);
-	ck_assert_int_eq(ustreams_strstat(&ss), 0);
-	for (unsigned c = 0; c < ss.ss_nclass; c++)
-		REQUIRE(ss.ss_class[c].cs_inuse == 0, "seed %u: class "
-		    "%s: %llu block(s) left in use", seed,
-		    ss.ss_class[c].cs_name,
-		    (unsigned long long)ss.ss_class[c].cs_inuse);
+	harness_assert_no_block_in_use("seed %u, at the end", seed);
 	harness_shutdown();
 }
 

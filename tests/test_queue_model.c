@@ -43,28 +43,10 @@
 #define	HIWAT		300
 #define	LOWAT		100
 
-/* As in test_msg_model.c: Check is called only when a check fails. */
-#define	REQUIRE(cond, ...) do {						\
-	if (!(cond))							\
-		ck_abort_msg(__VA_ARGS__);				\
-} while (0)
-#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s",	\
+#define	REQUIRE_AT(cond, what) REQUIRE((cond), "seed %u step %u: %s", \
 	seed_now, step_now, (what))
 
-static uint64_t rng_state;
 static unsigned seed_now, step_now;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
-}
 
 /*
  * The driver "qm_drv": its open notes its write queue; its procedures are
@@ -162,10 +144,10 @@ random_msg(void)
 		M_PCPROTO, M_CTL
 	};
 	mblk_t *mp = NULL;
-	int nblk = 1 + (int)rnd(2);
+	int nblk = 1 + (int)harness_rnd(2);
 
 	for (int i = 0; i < nblk; i++) {
-		int len = (int)rnd(151);
+		int len = (int)harness_rnd(151);
 		mblk_t *bp = allocb(len, BPRI_HI);
 
 		REQUIRE_AT(bp != NULL, "allocb");
@@ -175,8 +157,8 @@ random_msg(void)
 		else
 			linkb(mp, bp);
 	}
-	DB_TYPE(mp) = types[rnd(sizeof (types))];
-	mp->b_band = (unsigned char)rnd(NBAND + 1);
+	DB_TYPE(mp) = types[harness_rnd(sizeof (types))];
+	mp->b_band = (unsigned char)harness_rnd(NBAND + 1);
 	return (mp);
 }
 
@@ -254,7 +236,7 @@ op_putq(queue_t *q)
 static void
 op_putbq(queue_t *q)
 {
-	mblk_t *mp = nmodel > 0 && rnd(2) == 0 ? getq(q) : random_msg();
+	mblk_t *mp = nmodel > 0 && harness_rnd(2) == 0 ? getq(q) : random_msg();
 	int at = 0;
 
 	if (nmodel > 0 && mp == model[0])
@@ -269,7 +251,7 @@ op_putbq(queue_t *q)
 static void
 op_insq(queue_t *q)
 {
-	int at = (int)rnd((uint32_t)nmodel + 1), rv;
+	int at = (int)harness_rnd((uint32_t)nmodel + 1), rv;
 	mblk_t *mp = random_msg(), *emp = at < nmodel ? model[at] : NULL;
 	bool fits = (at == 0 || key(model[at - 1]) >= key(mp)) &&
 	    (emp == NULL || key(emp) <= key(mp));
@@ -306,7 +288,7 @@ op_rmvq(queue_t *q)
 
 	if (nmodel == 0)
 		return;
-	at = (int)rnd((uint32_t)nmodel);
+	at = (int)harness_rnd((uint32_t)nmodel);
 	mp = model[at];
 	rmvq(q, mp);
 	model_remove(at);
@@ -322,7 +304,7 @@ op_rmvq(queue_t *q)
 static void
 op_flush(queue_t *q, int band)
 {
-	int flag = rnd(2) == 0 ? FLUSHDATA : FLUSHALL;
+	int flag = harness_rnd(2) == 0 ? FLUSHDATA : FLUSHALL;
 
 	for (int i = 0; i < nmodel; ) {
 		mblk_t *mp = model[i];
@@ -342,7 +324,6 @@ op_flush(queue_t *q, int band)
 static void
 run(unsigned seed, unsigned steps)
 {
-	struct ustreams_strstat ss;
 	int sd, error;
 
 	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
@@ -352,11 +333,11 @@ run(unsigned seed, unsigned steps)
 	sd = ustreams_open("qm_drv", O_RDWR);
 	ck_assert_int_ge(sd, 0);
 	ck_assert_ptr_nonnull(qm_wq);
-	rng_state = 0x9e3779b97f4a7c15ULL * (seed + 1);
+	harness_rnd_seed(seed);
 	seed_now = seed;
 	nmodel = 0;
 	for (step_now = 0; step_now < steps; step_now++) {
-		uint32_t r = rnd(100);
+		uint32_t r = harness_rnd(100);
 
 		if (nmodel >= MAXQ - 1)
 			r = 50;		/* drain a little */
@@ -373,17 +354,12 @@ run(unsigned seed, unsigned steps)
 		else if (r < 93)
 			op_flush(qm_wq, -1);
 		else
-			op_flush(qm_wq, (int)rnd(NBAND + 1));
+			op_flush(qm_wq, (int)harness_rnd(NBAND + 1));
 		check(qm_wq);
 	}
 	flushq(qm_wq, FLUSHALL);
 	ck_assert_int_eq(ustreams_close(sd), 0);
-	ck_assert_int_eq(ustreams_strstat(&ss), 0);
-	for (unsigned c = 0; c < ss.ss_nclass; c++)
-		ck_assert_msg(ss.ss_class[c].cs_inuse == 0, "seed %u: class "
-		    "%s: %llu block(s) left in use", seed,
-		    ss.ss_class[c].cs_name,
-		    (unsigned long long)ss.ss_class[c].cs_inuse);
+	harness_assert_no_block_in_use("seed %u, at the end", seed);
 	harness_shutdown();
 }
 
