@@ -14,22 +14,19 @@
  * One Dwfl session describes the process's modules, made on the first
  * report and made again when an address falls outside every module it
  * knows (a library loaded since).  where_lock serialises its use: libdwfl
- * sessions are not safe for concurrent use.  It lives for the process;
- * an exit handler ends it, so leak checkers find nothing.
+ * sessions are not safe for concurrent use.  It lives for the process,
+ * or the library: a destructor ends it, so leak checkers find nothing.
  */
 #include <elfutils/libdwfl.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "where.h"
 
 static pthread_mutex_t where_lock = PTHREAD_MUTEX_INITIALIZER;
 static Dwfl *where_dwfl;		/* where_lock */
-static bool where_atexit;		/* where_lock */
 
 static char *debuginfo_path;		/* libdwfl's default search */
 
@@ -39,7 +36,7 @@ static const Dwfl_Callbacks where_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static void
+static void __attribute__((destructor))
 where_end(void)
 {
 	pthread_mutex_lock(&where_lock);
@@ -78,8 +75,6 @@ where_module(Dwarf_Addr addr)
 			dwfl_end(where_dwfl);
 		if ((where_dwfl = where_session()) == NULL)
 			return (NULL);
-		if (!where_atexit)
-			where_atexit = atexit(where_end) == 0;
 		mod = dwfl_addrmodule(where_dwfl, addr);
 	}
 	return (mod);
