@@ -63,6 +63,7 @@ static int nfired_now;
 static mblk_t *held[MAXHELD];
 static int nheld;
 static int nesbfree;		/* esballoc free routines run */
+static int nesbheld;		/* esballoc blocks freed */
 static unsigned char esb_buf[16];
 
 /* The last registration order fired, by priority and size index. */
@@ -178,6 +179,7 @@ op_free(void)
 	if (nheld == 0)
 		return;
 	i = (int)harness_rnd((uint32_t)nheld);
+	nesbheld += DB_FRTNP(held[i]) != NULL;
 	freemsg(held[i]);
 	held[i] = held[--nheld];
 }
@@ -266,6 +268,7 @@ run(unsigned seed, unsigned steps)
 	wseq = 0;
 	nheld = 0;
 	nesbfree = 0;
+	nesbheld = 0;
 	for (step_now = 0; step_now < steps; step_now++) {
 		uint32_t r = harness_rnd(100);
 		unsigned seq0 = wseq;
@@ -290,9 +293,13 @@ run(unsigned seed, unsigned steps)
 		if (waiters[i].w_state == W_PENDING)
 			unbufcall(waiters[i].w_id);
 	}
-	while (nheld > 0)
+	while (nheld > 0) {
+		nesbheld += DB_FRTNP(held[nheld - 1]) != NULL;
 		freemsg(held[--nheld]);
+	}
 	(void) ustreams_sim_run_idle();
+	/* Every esballoc block's free routine ran, once. */
+	ck_assert_int_eq(nesbfree, nesbheld);
 	harness_assert_no_block_in_use("seed %u, at the end", seed);
 	harness_shutdown();
 }

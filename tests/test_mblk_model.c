@@ -67,7 +67,8 @@ static struct mblkrec live[MAXLIVE];
 static int nlive;
 static struct mobj objs[MAXLIVE];
 static unsigned char esb_buf[64];
-static int esb_freed;
+static int esb_freed;		/* free routines run */
+static int esb_dead;		/* esballoc blocks freed */
 
 static void
 esb_free(void *arg)
@@ -308,6 +309,9 @@ op_free(void)
 	if (r.r_obj == NULL) {
 		/* The free routine, then the header, in service context. */
 		(void) ustreams_sim_run_idle();
+		REQUIRE(esb_freed == ++esb_dead, "seed %u step %u: %d free "
+		    "routines ran for %d esballoc blocks freed", seed_now,
+		    step_now, esb_freed, esb_dead);
 		model_free(cls_esb);
 		return;
 	}
@@ -382,6 +386,7 @@ run(unsigned seed, unsigned steps, size_t budget)
 	limit[BPRI_HI] = (int64_t)ss0.ss_mem.ms_size;
 	memset(objs, 0, sizeof (objs));
 	nlive = 0;
+	esb_freed = esb_dead = 0;
 	harness_rnd_seed(seed);
 	seed_now = seed;
 	for (step_now = 0; step_now < steps; step_now++) {
