@@ -31,6 +31,21 @@
  * accounting is per-CPU); while anyone waits, a check also runs every
  * clock tick, so no waiter whose memory is there waits longer than that.
  *
+ * A check sums every CPU's accounting under a lock and judges every
+ * waiter, and while anyone waits every free would make one.  So a free
+ * first compares the global count of bytes in use with bc_due: the count
+ * above which no waiter can be due, from the smallest footprint waiting
+ * at each priority (bc_minfp) and the posted footprints.  The global count
+ * can overstate the exact one only by the frees other CPUs have not
+ * folded (a CPU's negative part); bc_due allows for the most that was
+ * last seen (bc_neg).  While anyone waits a free folds at once, so a
+ * negative part only shrinks: the allowance stays enough, and a free that
+ * skips the check skips one that would have posted nothing -- but for a
+ * free racing the registration on another CPU, which the tick covers.
+ * Until a check has measured it, the allowance is unknown, and every free
+ * checks; a measurement is kept only if no one stopped waiting since it
+ * began (bc_epoch), since frees do not fold at once while no one waits.
+ *
  * Records come first from a reserve set aside at boot (framework overhead,
  * outside the budget: see ddi/mem.h), so that bufcall works when memory is
  * exhausted, which is when it is called; past the reserve they come from
@@ -70,6 +85,7 @@
 #define	BC_RESERVE_MIN	16
 #define	BC_RESERVE_MAX	256
 #define	BC_POLL_NS	(1000000000ull / HZ)
+#define	BC_NEG_UNKNOWN	(-1)
 
 enum bc_state {
 	BC_WAITING,	/* on its priority's list */
@@ -104,6 +120,13 @@ static size_t bc_nreserve;
 static bufcall_id_t bc_nextid;
 static long bc_npending;
 static int64_t bc_posted;		/* footprints posted, not started */
+static size_t bc_minfp[4];		/* smallest footprint waiting, by
+					   priority; SIZE_MAX: none */
+static int64_t bc_neg;			/* CPUs' unfolded frees, as last
+					   measured; BC_NEG_UNKNOWN */
+static _Atomic uint64_t bc_epoch;	/* bumped when no one waits any
+					   more; written under bc_lock */
+static _Atomic int64_t bc_due;		/* see above; written under bc_lock */
 static struct ustreams_bufcallstat bc_stat;
 static struct ust_event bc_poll_ev;	/* threads: the per-tick check */
 static _Atomic bool bc_up;
@@ -118,6 +141,60 @@ static void
 set_waiters_locked(void)
 {
 	strcache_set_waiters(bc_npending > 0);
+}
+
+/*
+ * Publish bc_due: the highest global count of bytes in use at which a
+ * check could find a waiter due.  Due means (admission.h)
+ *
+ *	exact + bc_posted + footprint <= limit(pri)
+ *
+ * and exact >= global - bc_neg, so no waiter is due while
+ *
+ *	global > max over pri of (limit(pri) - bc_minfp[pri]) - bc_posted + bc_neg
+ *
+ * INT64_MIN when no one waits; INT64_MAX (always check) while bc_neg is
+ * unknown.
+ */
+static void
+due_update_locked(void)
+{
+	int64_t due = INT64_MIN;
+
+	for (uint_t pri = BPRI_LO; pri <= BPRI_HI; pri++) {
+		int64_t d;
+
+		if (bc_minfp[pri] == SIZE_MAX)
+			continue;
+		d = str_admit_limit(pri) - (int64_t)bc_minfp[pri];
+		if (d > due)
+			due = d;
+	}
+	if (due == INT64_MIN) {
+		/* No one waits: measured again for the next one. */
+		bc_neg = BC_NEG_UNKNOWN;
+		atomic_fetch_add(&bc_epoch, 1);
+	} else if (bc_neg == BC_NEG_UNKNOWN)
+		due = INT64_MAX;
+	else
+		due += bc_neg - bc_posted;
+	atomic_store(&bc_due, due);
+}
+
+/* bc_minfp[pri] after a record with footprint fp left its list. */
+static void
+minfp_left_locked(uint_t pri, size_t fp)
+{
+	struct bcrec *bc;
+	size_t m = SIZE_MAX;
+
+	if (fp != bc_minfp[pri])
+		return;
+	TAILQ_FOREACH(bc, &bc_wait[pri], bc_link) {
+		if (bc->bc_footprint < m)
+			m = bc->bc_footprint;
+	}
+	bc_minfp[pri] = m;
 }
 
 /*
@@ -172,12 +249,13 @@ bc_fire(void *arg)
 	bool spurious;
 
 	spurious = !str_admit(bc->bc_pri, bc->bc_footprint,
-	    strcache_held_exact());
+	    strcache_held_exact(NULL));
 	pthread_mutex_lock(&bc_lock);
 	ASSERT(bc->bc_state == BC_POSTED);
 	bc->bc_state = BC_RUNNING;
 	bc_posted -= (int64_t)bc->bc_footprint;
 	ASSERT(bc_posted >= 0);
+	due_update_locked();
 	unpend_locked(bc);
 	bc_stat.bs_fired[bc->bc_pri]++;
 	if (spurious)
@@ -211,14 +289,20 @@ bc_done(struct ust_event *ev)
 static void
 bc_check(void)
 {
-	int64_t projected = strcache_held_exact();
 	static const uint_t order[] = { BPRI_HI, BPRI_MED, BPRI_LO };
+	uint64_t epoch = atomic_load(&bc_epoch);
+	int64_t projected, neg;
 
+	/* A registration's bc_due before the count: see bufcall_memfree. */
+	atomic_thread_fence(memory_order_seq_cst);
+	projected = strcache_held_exact(&neg);
 	pthread_mutex_lock(&bc_lock);
+	bc_stat.bs_checks++;
 	projected += bc_posted;
 	for (int i = 0; i < 3 && bc_npending > 0; i++) {
 		uint_t pri = order[i];
 		struct bcrec *bc, *next;
+		bool left = false;
 
 		for (bc = TAILQ_FIRST(&bc_wait[pri]); bc != NULL; bc = next) {
 			next = TAILQ_NEXT(bc, bc_link);
@@ -229,8 +313,19 @@ bc_check(void)
 			projected += (int64_t)bc->bc_footprint;
 			bc_posted += (int64_t)bc->bc_footprint;
 			(void) ust_event_post(&bc->bc_ev);
+			left = true;
 		}
+		if (left)
+			minfp_left_locked(pri, bc_minfp[pri]);
 	}
+	/*
+	 * A measurement older than the one last stored, of the same epoch,
+	 * is no smaller (see above): a late store only makes frees check
+	 * more often.
+	 */
+	if (atomic_load(&bc_epoch) == epoch)
+		bc_neg = neg;
+	due_update_locked();
 	pthread_mutex_unlock(&bc_lock);
 }
 
@@ -259,7 +354,13 @@ bc_poll(void *arg)
 void
 bufcall_memfree(void)
 {
-	if (bc_up)
+	/*
+	 * The caller's fold (a sequentially consistent add to the count)
+	 * comes before this load; a registration stores bc_due before its
+	 * check counts (bc_check's fence).  So either the check sees this
+	 * free or this free sees the registration's bc_due.
+	 */
+	if (bc_up && ust_mem_held() <= atomic_load(&bc_due))
 		bc_check();
 }
 
@@ -315,11 +416,14 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 	LIST_INSERT_HEAD(&bc_hashtab[bc->bc_id % BC_HASH], bc, bc_hash);
 	bc->bc_hashed = true;
 	TAILQ_INSERT_TAIL(&bc_wait[p], bc, bc_link);
+	if (footprint < bc_minfp[p])
+		bc_minfp[p] = footprint;
 	bc_stat.bs_issued[p]++;
 	if (++bc_stat.bs_pending[p] > bc_stat.bs_maxpending[p])
 		bc_stat.bs_maxpending[p] = bc_stat.bs_pending[p];
 	bc_npending++;
 	set_waiters_locked();
+	due_update_locked();
 	/* Once bc_lock is dropped the record may fire and be reused. */
 	id = bc->bc_id;
 	pthread_mutex_unlock(&bc_lock);
@@ -390,7 +494,9 @@ unbufcall(bufcall_id_t id)
 	rec_unhash_locked(bc);
 	if (bc->bc_state == BC_WAITING) {
 		TAILQ_REMOVE(&bc_wait[bc->bc_pri], bc, bc_link);
+		minfp_left_locked(bc->bc_pri, bc->bc_footprint);
 		unpend_locked(bc);
+		due_update_locked();
 		bc_stat.bs_cancelled[bc->bc_pri]++;
 		bc->bc_state = BC_DONE;
 		last = rec_release_locked(bc);
@@ -410,6 +516,7 @@ unbufcall(bufcall_id_t id)
 		pthread_mutex_lock(&bc_lock);
 		bc_posted -= (int64_t)bc->bc_footprint;
 		unpend_locked(bc);
+		due_update_locked();
 		bc_stat.bs_cancelled[bc->bc_pri]++;
 		bc->bc_state = BC_DONE;
 		(void) rec_release_locked(bc);
@@ -448,8 +555,10 @@ bufcall_init(const struct ustreams_config *cfg)
 
 	n = n < BC_RESERVE_MIN ? BC_RESERVE_MIN : n > BC_RESERVE_MAX ?
 	    BC_RESERVE_MAX : n;
-	for (int p = 0; p < 4; p++)
+	for (int p = 0; p < 4; p++) {
 		TAILQ_INIT(&bc_wait[p]);
+		bc_minfp[p] = SIZE_MAX;
+	}
 	TAILQ_INIT(&bc_free);
 	for (int i = 0; i < BC_HASH; i++)
 		LIST_INIT(&bc_hashtab[i]);
@@ -465,6 +574,8 @@ bufcall_init(const struct ustreams_config *cfg)
 	bc_nextid = 0;
 	bc_npending = 0;
 	bc_posted = 0;
+	bc_neg = BC_NEG_UNKNOWN;
+	atomic_store(&bc_due, INT64_MIN);
 	ust_event_init(&bc_poll_ev, bc_poll, NULL, USTREAMS_CTX_CALLOUT);
 	strcache_set_waiters(false);
 	bc_up = true;

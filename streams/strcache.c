@@ -230,6 +230,23 @@ chain_release(mblk_t *obj, unsigned cls)
 }
 
 /*
+ * Fold the held bytes only: what admission and bufcall read.  The class
+ * counters wait for the next full fold (ustreams_strstat adds what is not
+ * folded, so the statistics are the same either way).
+ */
+static void
+strcache_fold_held(struct strcpu *cpu)
+{
+	int64_t held = pc_ld(&cpu->sc_held), hmax = pc_ld(&cpu->sc_held_max);
+
+	if (held != 0 || hmax != 0) {
+		pc_st(&cpu->sc_held, 0);
+		pc_st(&cpu->sc_held_max, 0);
+		ust_mem_fold(held, hmax);
+	}
+}
+
+/*
  * Fold a CPU's counters into the globals.  The high-water marks are
  * folded too: the global count before the fold plus the CPU's highest
  * unfolded part since the last one.  With one allocating thread that is
@@ -239,8 +256,6 @@ chain_release(mblk_t *obj, unsigned cls)
 void
 strcache_fold(struct strcpu *cpu)
 {
-	int64_t held = pc_ld(&cpu->sc_held), hmax = pc_ld(&cpu->sc_held_max);
-
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
 		struct strcpu_class *cc = &cpu->sc_cls[c];
 		int64_t d = pc_ld(&cc->cc_inuse), m = pc_ld(&cc->cc_inuse_max);
@@ -260,11 +275,7 @@ strcache_fold(struct strcpu *cpu)
 			atomic_fetch_add(&strclass[c].sc_total, (uint64_t)t);
 		}
 	}
-	if (held != 0 || hmax != 0) {
-		pc_st(&cpu->sc_held, 0);
-		pc_st(&cpu->sc_held_max, 0);
-		ust_mem_fold(held, hmax);
-	}
+	strcache_fold_held(cpu);
 }
 
 /* Fold, then tell bufcall that memory came back. */
@@ -503,9 +514,14 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 	pc_st(&cc->cc_inuse, pc_ld(&cc->cc_inuse) - 1);
 	held = pc_ld(&cpu->sc_held) - strclass_footprint[cls];
 	pc_st(&cpu->sc_held, held);
-	if (held <= -cpu->sc_fold || atomic_load_explicit(&strcache_waiters,
-	    memory_order_relaxed) != 0)
+	if (held <= -cpu->sc_fold) {
 		strcache_fold_release(cpu);
+	} else if (atomic_load_explicit(&strcache_waiters,
+	    memory_order_relaxed) != 0) {
+		/* Someone waits: the count must show this free now. */
+		strcache_fold_held(cpu);
+		ust_mem_released();
+	}
 }
 
 mblk_t *
@@ -598,15 +614,29 @@ strcache_unfolded(size_t *cachedp, int64_t *maxp)
 
 /*
  * Exact bytes in use: the global count and every CPU's unfolded part.
- * Takes cpu_lock; for bufcall's due checks, not for allocation.
+ * Takes cpu_lock; for bufcall's due checks and refusals, not for
+ * admission.  *negp (if not NULL) is what the CPUs whose part is negative
+ * (frees not folded yet) take off the global count, as a positive number:
+ * the most by which the global count alone overstates the exact one.
  */
 int64_t
-strcache_held_exact(void)
+strcache_held_exact(int64_t *negp)
 {
-	size_t cached;
-	int64_t max;
+	struct strcpu *cpu;
+	int64_t held = 0, neg = 0;
 
-	return (ust_mem_held() + strcache_unfolded(&cached, &max));
+	pthread_mutex_lock(&cpu_lock);
+	LIST_FOREACH(cpu, &cpu_list, sc_link) {
+		int64_t h = pc_ld(&cpu->sc_held);
+
+		held += h;
+		if (h < 0)
+			neg -= h;
+	}
+	pthread_mutex_unlock(&cpu_lock);
+	if (negp != NULL)
+		*negp = neg;
+	return (ust_mem_held() + held);
 }
 
 /* ddi release hook: memory went back; tell bufcall if anyone waits. */

@@ -190,8 +190,8 @@ mag_count(struct mag *m)
 	return (__atomic_load_n(&m->m_n, __ATOMIC_RELAXED));
 }
 
-/* Exact bytes in use (sums every CPU; takes a lock). */
-extern int64_t strcache_held_exact(void);
+/* Exact bytes in use (sums every CPU; takes a lock); see strcache.c. */
+extern int64_t strcache_held_exact(int64_t *negp);
 
 /* Bytes in use as this CPU sees them: the global count and its own part. */
 static inline int64_t
@@ -349,7 +349,7 @@ static inline bool
 strcpu_admit(struct strcpu *cpu, uint_t pri, size_t footprint)
 {
 	return (str_admit(pri, footprint, strcpu_held(cpu)) ||
-	    str_admit(pri, footprint, strcache_held_exact()));
+	    str_admit(pri, footprint, strcache_held_exact(NULL)));
 }
 
 /* Oversize objects: straight from the arena, counted in the oversize row. */

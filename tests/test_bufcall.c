@@ -270,6 +270,67 @@ START_TEST(bufcall_memory_promised_to_a_posted_callback_is_not_promised_again)
 }
 END_TEST
 
+/*
+ * Blocks freed by another thread, which keeps its CPU: its part of the
+ * count is negative (not folded), so the global count alone overstates
+ * what is in use.
+ */
+struct unfolded {
+	pthread_barrier_t uf_bar;
+	mblk_t		*uf_mp[4];
+};
+
+static void *
+free_unfolded(void *arg)
+{
+	struct unfolded *uf = arg;
+
+	for (int i = 0; i < 4; i++)
+		freeb(uf->uf_mp[i]);
+	(void) pthread_barrier_wait(&uf->uf_bar);	/* freed */
+	(void) pthread_barrier_wait(&uf->uf_bar);	/* may exit */
+	return (NULL);
+}
+
+START_TEST(bufcall_frees_not_folded_on_another_cpu_do_not_hide_a_due_waiter)
+{
+	const size_t lo = 838860;
+	struct unfolded uf;
+	pthread_t t;
+
+	boot_sim();
+	/* In use just above where a BPRI_LO 2048 waiter is due. */
+	while (inuse() + 2560 <= lo) {
+		ck_assert_ptr_nonnull(held[nheld] = allocb(2048, BPRI_MED));
+		nheld++;
+	}
+	for (int i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(uf.uf_mp[i] = allocb(2048, BPRI_MED));
+	ck_assert_int_eq(pthread_barrier_init(&uf.uf_bar, NULL, 2), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, free_unfolded, &uf), 0);
+	(void) pthread_barrier_wait(&uf.uf_bar);
+
+	ck_assert_int_eq(testb(2048, BPRI_LO), 0);
+	ck_assert_int_ne(bufcall(2048, BPRI_LO, cb_tag, (void *)'n'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "");
+	/*
+	 * One more block back makes the waiter due; the global count still
+	 * holds the other thread's four and says it is not.
+	 */
+	release_big(1);
+	ck_assert_int_eq(testb(2048, BPRI_LO), 1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "n");
+	assert_identity();
+
+	(void) pthread_barrier_wait(&uf.uf_bar);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	(void) pthread_barrier_destroy(&uf.uf_bar);
+	release(nheld);
+}
+END_TEST
+
 START_TEST(bufcall_large_waiter_is_not_woken_by_small_frees)
 {
 	boot_sim();
@@ -284,6 +345,37 @@ START_TEST(bufcall_large_waiter_is_not_woken_by_small_frees)
 	release_big(1);
 	ustreams_sim_run_idle();
 	ck_assert_str_eq(trace, "L");
+	release(nheld);
+}
+END_TEST
+
+/*
+ * A free checks only when its memory could make a waiter due: the frees
+ * before the last one cannot, and make no check (bs_checks).
+ */
+START_TEST(bufcall_frees_that_cannot_make_a_waiter_due_make_no_check)
+{
+	uint64_t checks;
+
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
+	ck_assert_int_ne(bufcall(65536, BPRI_LO, cb_tag, (void *)'l'), 0);
+	bstat();
+	checks = bs.bs_checks;
+	ck_assert_uint_ge(checks, 2);		/* one per registration */
+	for (int i = 0; i < 31; i++) {
+		release_big(1);
+		ustreams_sim_run_idle();
+		bstat();
+		ck_assert_uint_eq(bs.bs_checks, checks);
+	}
+	release_big(1);				/* 32 of 2560: 81920 */
+	bstat();
+	ck_assert_uint_eq(bs.bs_checks, checks + 1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "L");
+	assert_identity();
 	release(nheld);
 }
 END_TEST
@@ -595,7 +687,11 @@ bufcall_suite(void)
 	    bufcall_due_callbacks_run_hi_then_med_then_lo_in_arrival_order);
 	tcase_add_test(tc,
 	    bufcall_memory_promised_to_a_posted_callback_is_not_promised_again);
+	tcase_add_test(tc,
+	    bufcall_frees_not_folded_on_another_cpu_do_not_hide_a_due_waiter);
 	tcase_add_test(tc, bufcall_large_waiter_is_not_woken_by_small_frees);
+	tcase_add_test(tc,
+	    bufcall_frees_that_cannot_make_a_waiter_due_make_no_check);
 	tcase_add_test(tc, bufcall_lo_waiter_waits_while_use_stays_above_lo);
 	tcase_add_test(tc, unbufcall_before_firing_suppresses_the_callback);
 	tcase_add_test(tc, unbufcall_of_unknown_or_spent_ids_is_harmless);

@@ -56,6 +56,7 @@ struct ustreams_bufcallstat {
 	uint64_t	bs_cancelled[4];
 	uint64_t	bs_spurious[4];
 	uint64_t	bs_norecord;	/* bufcall returned 0 */
+	uint64_t	bs_checks;	/* scans of the waiting lists */
 };
 
 extern int ustreams_bufcallstat(struct ustreams_bufcallstat *bsp);
