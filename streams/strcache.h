@@ -142,10 +142,12 @@ extern _Atomic int strcache_waiters;
 extern void strcache_set_waiters(bool waiting);
 
 /*
- * strcache_fastgen is strcache_gen while the fast paths may run (no one
+ * strcache_fastgen is strcache_gen while freeb's fast path may run (no one
  * waits for memory), else 0, which matches no thread: so one comparison
- * tells a fast path both that the thread's CPU is valid and that it may
- * go ahead.
+ * tells the fast path both that the thread's CPU is valid and that it may
+ * go ahead.  allocb's fast path compares with strcache_gen: an allocation
+ * owes the waiters nothing, while a free must fold at once and may have
+ * to call one back.
  */
 extern _Atomic uint64_t strcache_fastgen;
 
@@ -252,8 +254,9 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
  * changed nothing, so that the caller takes the general path above.  The
  * common case: this thread has its CPU in the running instance; the loaded
  * magazine can give (take) an object; an allocation has a valid priority,
- * is admitted and needs no fold; a free needs no fold; and no one waits
- * for memory (see strcache_fastgen).  No call is made, so the fast paths need no stack frame.
+ * is admitted and needs no fold; a free needs no fold, and no one waits
+ * for memory (see strcache_fastgen).  No call is made, so the fast paths
+ * need no stack frame.
  * The high-water marks are kept here too: a producer (a receive interrupt
  * whose blocks another thread frees) sets a new one on every allocation.
  *
@@ -275,7 +278,7 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	uint64_t dbword;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
-	    atomic_load_explicit(&strcache_fastgen, memory_order_relaxed) ||
+	    atomic_load_explicit(&strcache_gen, memory_order_relaxed) ||
 	    pri > BPRI_HI, 0))
 		return (NULL);
 	cc = &cpu->sc_cls[cls];
