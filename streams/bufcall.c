@@ -181,7 +181,10 @@ due_update_locked(void)
 	atomic_store(&bc_due, due);
 }
 
-/* bc_minfp[pri] after a record with footprint fp left its list. */
+/*
+ * bc_minfp[pri] after a record with footprint fp left its list outside a
+ * check (a check derives it from its own walk of the list).
+ */
 static void
 minfp_left_locked(uint_t pri, size_t fp)
 {
@@ -302,21 +305,22 @@ bc_check(void)
 	for (int i = 0; i < 3 && bc_npending > 0; i++) {
 		uint_t pri = order[i];
 		struct bcrec *bc, *next;
-		bool left = false;
+		size_t minfp = SIZE_MAX;	/* of those left waiting */
 
 		for (bc = TAILQ_FIRST(&bc_wait[pri]); bc != NULL; bc = next) {
 			next = TAILQ_NEXT(bc, bc_link);
-			if (!str_admit(pri, bc->bc_footprint, projected))
+			if (!str_admit(pri, bc->bc_footprint, projected)) {
+				if (bc->bc_footprint < minfp)
+					minfp = bc->bc_footprint;
 				continue;
+			}
 			TAILQ_REMOVE(&bc_wait[pri], bc, bc_link);
 			bc->bc_state = BC_POSTED;
 			projected += (int64_t)bc->bc_footprint;
 			bc_posted += (int64_t)bc->bc_footprint;
 			(void) ust_event_post(&bc->bc_ev);
-			left = true;
 		}
-		if (left)
-			minfp_left_locked(pri, bc_minfp[pri]);
+		bc_minfp[pri] = minfp;
 	}
 	/*
 	 * A measurement older than the one last stored, of the same epoch,
