@@ -58,8 +58,9 @@
  * fired, cancelled or pending; the counters hold it.
  *
  * Locking: bc_lock protects the lists, the hash of ids, every record's
- * state and reference count, and the counters.  It is never held while a
- * callback runs.  Lock order: bc_lock, then the executive's lock.
+ * state, cancel flag and reference count, and the counters.  It is never
+ * held while a callback runs, nor across a call into the executive (a
+ * post or a cancel), so a woken service thread does not find it held.
  */
 #include <sys/stream.h>
 #include <sys/cmn_err.h>
@@ -105,6 +106,7 @@ struct bcrec {
 	enum bc_state	bc_state;	/* bc_lock */
 	int		bc_refs;	/* bc_lock: list/executive + unbufcall */
 	bool		bc_hashed;	/* bc_lock */
+	bool		bc_cancel;	/* bc_lock: unbufcall'ed while posted */
 	TAILQ_ENTRY(bcrec) bc_link;	/* bc_lock: waiting list or freelist */
 	LIST_ENTRY(bcrec) bc_hash;	/* bc_lock */
 };
@@ -249,7 +251,7 @@ static void
 bc_fire(void *arg)
 {
 	struct bcrec *bc = arg;
-	bool spurious;
+	bool spurious, cancelled;
 
 	spurious = !str_admit(bc->bc_pri, bc->bc_footprint,
 	    strcache_held_exact(NULL));
@@ -260,12 +262,17 @@ bc_fire(void *arg)
 	ASSERT(bc_posted >= 0);
 	due_update_locked();
 	unpend_locked(bc);
-	bc_stat.bs_fired[bc->bc_pri]++;
-	if (spurious)
+	/* Cancelled before its post reached the executive: see bc_check. */
+	if ((cancelled = bc->bc_cancel))
+		bc_stat.bs_cancelled[bc->bc_pri]++;
+	else
+		bc_stat.bs_fired[bc->bc_pri]++;
+	if (spurious && !cancelled)
 		bc_stat.bs_spurious[bc->bc_pri]++;
 	pthread_mutex_unlock(&bc_lock);
 
-	bc->bc_func(bc->bc_arg);
+	if (!cancelled)
+		bc->bc_func(bc->bc_arg);
 }
 
 /* Executive: the callback's run is over and the event is ours again. */
@@ -288,12 +295,28 @@ bc_done(struct ust_event *ev)
 /*
  * Post every waiter that is due, HI first, then MED, then LO, each list in
  * arrival order, charging each one's footprint to the projection.
+ *
+ * The records are judged under bc_lock and posted after it is dropped:
+ * posting may wake a service thread, whose bc_fire takes bc_lock at once,
+ * and it should not find it held.  In between, a record is BC_POSTED but
+ * not yet with the executive.  It cannot go away: its list reference
+ * passes to the executive and is dropped only after its run (bc_done) or
+ * a cancel that removes the pending event, and neither can happen before
+ * the post.  An unbufcall in between cannot take the event back
+ * (ust_event_cancel finds it idle), so it sets bc_cancel, and bc_fire,
+ * which looks under bc_lock, then counts the request cancelled instead of
+ * calling it.  The records wait for their post on a list of this call's
+ * own, through bc_link (free once off the waiting list); each record's
+ * successor is read before the record is posted, since a posted record
+ * may run, and be reused, at once.
  */
 static void
 bc_check(void)
 {
 	static const uint_t order[] = { BPRI_HI, BPRI_MED, BPRI_LO };
 	uint64_t epoch = atomic_load(&bc_epoch);
+	struct bclist due = TAILQ_HEAD_INITIALIZER(due);
+	struct bcrec *bc, *next;
 	int64_t projected, neg;
 
 	/* A registration's bc_due before the count: see bufcall_memfree. */
@@ -304,7 +327,6 @@ bc_check(void)
 	projected += bc_posted;
 	for (int i = 0; i < 3 && bc_npending > 0; i++) {
 		uint_t pri = order[i];
-		struct bcrec *bc, *next;
 		size_t minfp = SIZE_MAX;	/* of those left waiting */
 
 		for (bc = TAILQ_FIRST(&bc_wait[pri]); bc != NULL; bc = next) {
@@ -318,7 +340,7 @@ bc_check(void)
 			bc->bc_state = BC_POSTED;
 			projected += (int64_t)bc->bc_footprint;
 			bc_posted += (int64_t)bc->bc_footprint;
-			(void) ust_event_post(&bc->bc_ev);
+			TAILQ_INSERT_TAIL(&due, bc, bc_link);
 		}
 		bc_minfp[pri] = minfp;
 	}
@@ -331,6 +353,11 @@ bc_check(void)
 		bc_neg = neg;
 	due_update_locked();
 	pthread_mutex_unlock(&bc_lock);
+
+	for (bc = TAILQ_FIRST(&due); bc != NULL; bc = next) {
+		next = TAILQ_NEXT(bc, bc_link);
+		(void) ust_event_post(&bc->bc_ev);
+	}
 }
 
 static bool
@@ -405,6 +432,7 @@ bufcall_common(size_t footprint, int pri, void (*func)(void *), void *arg)
 	bc->bc_func = func;
 	bc->bc_arg = arg;
 	bc->bc_state = BC_WAITING;
+	bc->bc_cancel = false;
 	bc->bc_refs = 1;
 	do {
 		bc_nextid = bc_nextid == INT_MAX ? 1 : bc_nextid + 1;
@@ -510,7 +538,13 @@ unbufcall(bufcall_id_t id)
 		return;
 	}
 	posted = bc->bc_state == BC_POSTED;
-	(void) posted;			/* for the ASSERT below */
+	/*
+	 * Posted, but perhaps not yet with the executive (bc_check): then
+	 * the cancel below finds nothing to take back, and bc_fire must not
+	 * call it when it runs.
+	 */
+	if (posted)
+		bc->bc_cancel = true;
 	bc->bc_refs++;			/* ours, while we cancel */
 	pthread_mutex_unlock(&bc_lock);
 
