@@ -20,7 +20,8 @@
 #include "context.h"
 #include "where.h"
 
-__thread enum ustreams_ctx ust_cur_ctx = USTREAMS_CTX_BASE;
+__thread enum ustreams_ctx ust_cur_ctx
+    __attribute__((tls_model("initial-exec"))) = USTREAMS_CTX_BASE;
 
 static const char *const ctx_names[] = {
 	[USTREAMS_CTX_BASE] = "base",
@@ -57,14 +58,13 @@ servicing_interrupt(void)
 	return (ust_cur_ctx == USTREAMS_CTX_INTR);
 }
 
-void
-ust_may_sleep(const char *func, const void *caller)
+/* ust_may_sleep found the caller outside base context. */
+__attribute__((noinline, cold)) void
+ust_may_sleep_panic(const char *func, const void *caller)
 {
 	char where[UST_WHERE_LEN];
 
-	if (ust_cur_ctx != USTREAMS_CTX_BASE) {
-		cmn_err(CE_PANIC, "%s: may sleep, called from %s context by %s",
-		    func, ustreams_context_name(ust_cur_ctx),
-		    ust_where(caller, where, sizeof (where)));
-	}
+	cmn_err(CE_PANIC, "%s: may sleep, called from %s context by %s",
+	    func, ustreams_context_name(ust_cur_ctx),
+	    ust_where(caller, where, sizeof (where)));
 }

@@ -12,7 +12,12 @@
 
 #include <sys/ustreams.h>
 
-extern __thread enum ustreams_ctx ust_cur_ctx;
+/*
+ * initial-exec: one %fs-relative load, also in the shared library, where
+ * the default model would call __tls_get_addr on every test.
+ */
+extern __thread enum ustreams_ctx ust_cur_ctx
+    __attribute__((tls_model("initial-exec")));
 
 static inline enum ustreams_ctx
 ust_ctx_enter(enum ustreams_ctx ctx)
@@ -33,8 +38,16 @@ ust_ctx_leave(enum ustreams_ctx old)
  * Called first by every DDI function that may sleep: panics, naming the
  * function and the code that called it (caller: the function's return
  * address), when the caller is in any context but base, instead of
- * letting an interrupt handler hang.
+ * letting an interrupt handler hang.  The test is inline, since every
+ * stream-head call makes it; the report is not.
  */
-extern void ust_may_sleep(const char *func, const void *caller);
+extern void ust_may_sleep_panic(const char *func, const void *caller);
+
+static inline void
+ust_may_sleep(const char *func, const void *caller)
+{
+	if (__builtin_expect(ust_cur_ctx != USTREAMS_CTX_BASE, 0))
+		ust_may_sleep_panic(func, caller);
+}
 
 #endif	/* _DDI_CONTEXT_H */

@@ -480,7 +480,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 }
 
 /* The packet sizes of the queue below the head (wq: the head's). */
-static void
+static inline void
 psz_below(queue_t *wq, ssize_t *minp, ssize_t *maxp)
 {
 	queue_t *nq;
