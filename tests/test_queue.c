@@ -1238,6 +1238,70 @@ START_TEST(putbq_does_not_enable_but_for_high_priority)
 }
 END_TEST
 
+START_TEST(insq_enables_for_a_high_priority_message_even_after_noenable)
+{
+	int sd = tq_start();
+
+	noenable(tq_wq);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_DATA, 2, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 0);
+	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_PCPROTO, 0, 1)),
+	    1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(insq_enables_an_ordinary_message_only_while_qwantr)
+{
+	int sd = tq_start();
+
+	/* The service finds the queue empty: QWANTR. */
+	tq_srvmode = SRV_DRAIN;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 2);
+
+	/* The service leaves one: no QWANTR, no enabling, banded or not. */
+	tq_srvmode = SRV_TAKE_ONE;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 3);
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_DATA, 1, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 3);
+	ck_assert_int_eq(qsize(tq_wq), 3);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(insq_does_not_enable_after_noenable_even_while_qwantr)
+{
+	int sd = tq_start();
+
+	tq_srvmode = SRV_DRAIN;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	noenable(tq_wq);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	ck_assert_int_eq(qsize(tq_wq), 1);
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(qenable_of_an_enabled_queue_schedules_one_run)
 {
 	int sd = tq_start();
@@ -1719,6 +1783,11 @@ queue_suite(void)
 	tcase_add_test(te, putq_enables_for_a_banded_message);
 	tcase_add_test(te, putq_enables_for_a_high_priority_message);
 	tcase_add_test(te, putbq_does_not_enable_but_for_high_priority);
+	tcase_add_test(te,
+	    insq_enables_for_a_high_priority_message_even_after_noenable);
+	tcase_add_test(te, insq_enables_an_ordinary_message_only_while_qwantr);
+	tcase_add_test(te,
+	    insq_does_not_enable_after_noenable_even_while_qwantr);
 	tcase_add_test(te, qenable_of_an_enabled_queue_schedules_one_run);
 	tcase_add_test(te, qenable_during_the_service_run_runs_it_again);
 	tcase_add_test(te, service_procedures_run_in_service_context);
