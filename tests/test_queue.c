@@ -882,8 +882,11 @@ START_TEST(getq_below_q_lowat_backenables_the_queue_behind_once)
 	ck_assert_uint_eq(tq_wq->q_flag & QWANTW, QWANTW);
 	getq_free(tq_wq);			/* 20: below */
 	ck_assert_uint_eq(tq_wq->q_flag & QWANTW, 0);
+	/* Back-enabled: QBACK with QENAB, both cleared as the run starts. */
+	ck_assert_uint_eq(tqm_wq->q_flag & (QBACK | QENAB), QBACK | QENAB);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tqm_srvruns[1], 1);
+	ck_assert_uint_eq(tqm_wq->q_flag & (QBACK | QENAB), 0);
 	getq_free(tq_wq);			/* 0 */
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tqm_srvruns[1], 1);
