@@ -53,7 +53,8 @@
 enum ioc_mode {
 	IOC_ACK,		/* M_IOCACK: tsh_ioc_rval, tsh_ioc_reply */
 	IOC_NAK,		/* M_IOCNAK: tsh_ioc_error */
-	IOC_IGNORE		/* free it: the ioctl times out */
+	IOC_IGNORE,		/* free it: the ioctl times out */
+	IOC_LATER		/* keep it; tsh_ack_late acks it (rval 9) */
 };
 
 struct flushrec {
@@ -77,6 +78,8 @@ static struct flushrec tsh_flush[16];
 static int tsh_nflush;
 static struct iocrec tsh_ioc;
 static enum ioc_mode tsh_ioc_mode;
+static mblk_t *tsh_ioc_kept;		/* IOC_LATER */
+static queue_t *tsh_ioc_keptq;
 static int tsh_ioc_rval, tsh_ioc_error;
 static const char *tsh_ioc_reply;
 static int tsh_other[256];
@@ -142,6 +145,10 @@ tsh_ioctl(queue_t *q, mblk_t *mp)
 	switch (tsh_ioc_mode) {
 	case IOC_IGNORE:
 		freemsg(mp);
+		return;
+	case IOC_LATER:
+		tsh_ioc_kept = mp;
+		tsh_ioc_keptq = q;
 		return;
 	case IOC_NAK:
 		DB_TYPE(mp) = M_IOCNAK;
@@ -471,6 +478,8 @@ tsh_reset(void)
 	memset(tsh_flush, 0, sizeof (tsh_flush));
 	memset(&tsh_ioc, 0, sizeof (tsh_ioc));
 	tsh_ioc_mode = IOC_ACK;
+	tsh_ioc_kept = NULL;
+	tsh_ioc_keptq = NULL;
 	tsh_ioc_rval = 0;
 	tsh_ioc_error = 0;
 	tsh_ioc_reply = NULL;
@@ -752,6 +761,47 @@ START_TEST(blocking_read_waits_for_data_on_the_virtual_clock)
 	(void) timeout(send_late, "late", 2 * HZ);
 	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 4);
 	ck_assert_mem_eq(buf, "late", 4);
+	ck_assert_uint_eq(now_ns() - t0, 2 * NS_PER_SEC);
+	ustreams_close(sd);
+}
+END_TEST
+
+static void
+send_hangup_late(void *arg)
+{
+	(void) arg;
+	up(mkmsg(M_HANGUP, 0, NULL, 0));
+}
+
+static void
+send_error_late(void *arg)
+{
+	(void) arg;
+	up_ctl1(M_ERROR, EIO);
+}
+
+/* A reader asleep for data is woken by what ends the wait, at once. */
+START_TEST(blocking_read_is_woken_by_a_hangup_and_returns_0)
+{
+	int sd = start(0);
+	char buf[16];
+	uint64_t t0 = now_ns();
+
+	(void) timeout(send_hangup_late, NULL, 2 * HZ);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 0);
+	ck_assert_uint_eq(now_ns() - t0, 2 * NS_PER_SEC);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(blocking_read_is_woken_by_an_m_error_and_fails_with_it)
+{
+	int sd = start(0);
+	char buf[16];
+	uint64_t t0 = now_ns();
+
+	(void) timeout(send_error_late, NULL, 2 * HZ);
+	expect_errno(ustreams_read(sd, buf, sizeof (buf)), EIO);
 	ck_assert_uint_eq(now_ns() - t0, 2 * NS_PER_SEC);
 	ustreams_close(sd);
 }
@@ -1514,6 +1564,24 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* M_FLUSH, I_FLUSH, I_FLUSHBAND, M_SETOPTS */
 
+/*
+ * A two-byte M_FLUSH without FLUSHBAND (as loop(7) sends one across) is a
+ * flush of every band: its second byte is not a band to flush alone.
+ */
+START_TEST(m_flush_of_two_bytes_without_flushband_flushes_every_band)
+{
+	int sd = start(O_NONBLOCK);
+	unsigned char fl[2] = { FLUSHR, 1 };
+
+	up_data("zero");
+	up_band(1, "one");
+	up_band(2, "two");
+	up(mkmsg(M_FLUSH, 0, fl, 2));
+	ck_assert_int_eq(nread(sd, NULL), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(m_flush_flushr_from_below_flushes_the_heads_read_queue)
 {
 	int sd = start(O_NONBLOCK);
@@ -1855,6 +1923,37 @@ START_TEST(i_str_answered_by_m_iocnak_fails_with_its_error)
 	ck_assert_int_eq(tsh_ioc.ir_n, 1);
 	ck_assert_int_eq(tsh_ioc.ir_cmd, 0x5a02);
 	ck_assert_uint_eq(tsh_ioc.ir_count, 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+static void
+tsh_ack_late(void *arg)
+{
+	mblk_t *mp = tsh_ioc_kept;
+	struct iocblk *ioc = (struct iocblk *)(void *)mp->b_rptr;
+
+	(void) arg;
+	tsh_ioc_kept = NULL;
+	DB_TYPE(mp) = M_IOCACK;
+	ioc->ioc_rval = 9;
+	ioc->ioc_error = 0;
+	ioc->ioc_count = 0;
+	qreply(tsh_ioc_keptq, mp);
+}
+
+START_TEST(i_str_returns_when_a_late_ack_arrives_not_at_its_timeout)
+{
+	int sd = start(0);
+	struct strioctl sio = { 0x5a05, 5, 0, NULL };
+	uint64_t t0;
+
+	tsh_ioc_mode = IOC_LATER;
+	(void) timeout(tsh_ack_late, NULL, HZ);
+	t0 = now_ns();
+	ck_assert_int_eq(ustreams_ioctl(sd, I_STR, &sio), 9);
+	ck_assert_uint_eq(now_ns() - t0, NS_PER_SEC);
+	ck_assert_int_eq(tsh_ioc.ir_n, 1);
 	ustreams_close(sd);
 }
 END_TEST
@@ -2496,6 +2595,9 @@ sthead_suite(void)
 	    rnorm_read_stops_at_a_zero_length_message_and_leaves_it);
 	tcase_add_test(tr, nonblocking_read_with_nothing_queued_fails_eagain);
 	tcase_add_test(tr, blocking_read_waits_for_data_on_the_virtual_clock);
+	tcase_add_test(tr, blocking_read_is_woken_by_a_hangup_and_returns_0);
+	tcase_add_test(tr,
+	    blocking_read_is_woken_by_an_m_error_and_fails_with_it);
 	suite_add_tcase(s, tr);
 
 	tcase_add_test(tg, getmsg_returns_the_control_and_data_parts);
@@ -2556,6 +2658,8 @@ sthead_suite(void)
 	tcase_add_test(tf,
 	    m_flush_flushr_from_below_flushes_the_heads_read_queue);
 	tcase_add_test(tf,
+	    m_flush_of_two_bytes_without_flushband_flushes_every_band);
+	tcase_add_test(tf,
 	    m_flush_flushw_from_below_is_turned_around_without_flushr);
 	tcase_add_test(tf, m_flush_flushband_from_below_flushes_only_that_band);
 	tcase_add_test(tf, i_flush_flushes_the_head_and_sends_m_flush_down);
@@ -2584,6 +2688,8 @@ sthead_suite(void)
 	tcase_add_test(ti, i_str_answered_by_m_iocnak_fails_with_its_error);
 	tcase_add_test(ti,
 	    i_str_unanswered_fails_etime_after_ic_timout_seconds);
+	tcase_add_test(ti,
+	    i_str_returns_when_a_late_ack_arrives_not_at_its_timeout);
 	tcase_add_test(ti, i_str_with_ic_timout_0_waits_the_default_15_seconds);
 	tcase_add_test(ti, unknown_ioctl_is_einval);
 	suite_add_tcase(s, ti);
