@@ -1221,6 +1221,29 @@ START_TEST(test_msgpullup_minus_one_pulls_up_the_leading_sequence)
 }
 END_TEST
 
+START_TEST(test_msgpullup_of_exactly_the_leading_sequence_takes_it_all)
+{
+	mblk_t *mp, *p1, *d, *np;
+
+	boot(USTREAMS_MEM_DEFAULT);
+	mp = mkblk_type(8, 0x01, M_PROTO);
+	p1 = mkblk_type(4, 0x09, M_PROTO);
+	d = mkblk(100, 0x00);
+	mp->b_cont = p1;
+	p1->b_cont = d;
+	np = msgpullup(mp, 12);
+	ck_assert_ptr_nonnull(np);
+	assert_block(np, 12, 0x01);
+	ck_assert_int_eq(DB_TYPE(np), M_PROTO);
+	ck_assert_ptr_nonnull(np->b_cont);
+	assert_block(np->b_cont, 100, 0x00);
+	ck_assert_ptr_null(np->b_cont->b_cont);
+	freemsg(np);
+	freemsg(mp);
+	finish();
+}
+END_TEST
+
 START_TEST(test_msgpullup_longer_than_the_leading_sequence_returns_null)
 {
 	struct ustreams_strstat before, after;
@@ -1708,6 +1731,8 @@ msg_suite(void)
 	    test_msgpullup_result_is_independent_of_the_original);
 	tcase_add_test(tc,
 	    test_msgpullup_minus_one_pulls_up_the_leading_sequence);
+	tcase_add_test(tc,
+	    test_msgpullup_of_exactly_the_leading_sequence_takes_it_all);
 	tcase_add_test(tc,
 	    test_msgpullup_longer_than_the_leading_sequence_returns_null);
 	suite_add_tcase(s, tc);
