@@ -196,6 +196,22 @@ START_TEST(allocb_negative_and_absurd_sizes_return_null_and_are_counted)
 }
 END_TEST
 
+/*
+ * A size as large as the budget is not absurd, only too large to admit
+ * with the headers: refused by admission and counted as a failure at its
+ * priority, not as a bad size.
+ */
+START_TEST(allocb_of_the_whole_budget_is_refused_by_admission)
+{
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_null(allocb(USTREAMS_MEM_DEFAULT, BPRI_HI));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 0);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_HI], 1);
+	ck_assert_uint_eq(cls("oversize")->cs_fail, 1);
+}
+END_TEST
+
 START_TEST(allocb_memory_comes_from_the_region)
 {
 	struct ustreams_memstat ms;
@@ -658,6 +674,12 @@ START_TEST(allocb_physreq_honours_alignment_and_boundary)
 		ck_assert_uint_lt((uintptr_t)DB_LIM(mp), 1ull << 32);
 		freeb(mp);
 	}
+	/* As large as the boundary: one whole window. */
+	mp = allocb_physreq(8192, BPRI_HI, pr);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_uint_eq((uintptr_t)DB_BASE(mp) % 8192, 0);
+	ck_assert_int_ge(MBLKSIZE(mp), 8192);
+	freeb(mp);
 	/* Larger than the boundary: impossible. */
 	ck_assert_ptr_null(allocb_physreq(8193, BPRI_HI, pr));
 	physreq_free(pr);
@@ -930,6 +952,7 @@ mblk_suite(void)
 	tcase_add_test(tc, allocb_oversize_block_is_exact_and_counted);
 	tcase_add_test(tc,
 	    allocb_negative_and_absurd_sizes_return_null_and_are_counted);
+	tcase_add_test(tc, allocb_of_the_whole_budget_is_refused_by_admission);
 	tcase_add_test(tc, allocb_memory_comes_from_the_region);
 	tcase_add_test(tc, admission_lo_med_hi_stop_at_their_thresholds);
 	tcase_add_test(tc, admission_freeing_lets_lo_in_again);
