@@ -139,6 +139,22 @@ assert_block(const mblk_t *bp, int len, unsigned char seed)
 	assert_bytes(bp->b_rptr, len, seed);
 }
 
+/*
+ * An M_PROTO block of 8 bytes, one of 4 continuing its pattern, and 100
+ * bytes of M_DATA: a leading sequence of 12 bytes.  Its blocks in p1, d.
+ */
+static mblk_t *
+msg_proto_8_4_data_100(mblk_t **p1p, mblk_t **dp)
+{
+	mblk_t *mp = mkblk_type(8, 0x01, M_PROTO);
+
+	*p1p = mkblk_type(4, 0x09, M_PROTO);
+	*dp = mkblk(100, 0x00);
+	mp->b_cont = *p1p;
+	(*p1p)->b_cont = *dp;
+	return (mp);
+}
+
 /* The message of 3, 100, 1 and 700 bytes; its blocks in b[0..3]. */
 static mblk_t *
 msg_3_100_1_700(mblk_t *b[4])
@@ -889,11 +905,7 @@ START_TEST(test_pullupmsg_fails_past_a_block_of_another_type)
 	mblk_t *mp, *p1, *d;
 
 	boot(USTREAMS_MEM_DEFAULT);
-	mp = mkblk_type(8, 0x01, M_PROTO);
-	p1 = mkblk_type(4, 0x09, M_PROTO);
-	d = mkblk(100, 0x00);
-	mp->b_cont = p1;
-	p1->b_cont = d;
+	mp = msg_proto_8_4_data_100(&p1, &d);
 	ck_assert_int_eq(pullupmsg(mp, 13), 0);
 	assert_block(mp, 8, 0x01);
 	ck_assert_ptr_eq(mp->b_cont, p1);
@@ -910,11 +922,7 @@ START_TEST(test_pullupmsg_minus_one_joins_only_the_leading_sequence)
 	mblk_t *mp, *p1, *d;
 
 	boot(USTREAMS_MEM_DEFAULT);
-	mp = mkblk_type(8, 0x01, M_PROTO);
-	p1 = mkblk_type(4, 0x09, M_PROTO);
-	d = mkblk(100, 0x00);
-	mp->b_cont = p1;
-	p1->b_cont = d;
+	mp = msg_proto_8_4_data_100(&p1, &d);
 	ck_assert_int_eq(pullupmsg(mp, -1), 1);
 	assert_block(mp, 12, 0x01);
 	ck_assert_int_eq(DB_TYPE(mp), M_PROTO);
@@ -1196,12 +1204,8 @@ START_TEST(test_msgpullup_minus_one_pulls_up_the_leading_sequence)
 	mblk_t *mp, *p1, *d, *np;
 
 	boot(USTREAMS_MEM_DEFAULT);
-	mp = mkblk_type(8, 0x01, M_PROTO);
-	p1 = mkblk_type(4, 0x09, M_PROTO);
-	d = mkblk(100, 0x00);
+	mp = msg_proto_8_4_data_100(&p1, &d);
 	mp->b_band = 3;
-	mp->b_cont = p1;
-	p1->b_cont = d;
 	np = msgpullup(mp, -1);
 	ck_assert_ptr_nonnull(np);
 	assert_block(np, 12, 0x01);
@@ -1226,11 +1230,7 @@ START_TEST(test_msgpullup_of_exactly_the_leading_sequence_takes_it_all)
 	mblk_t *mp, *p1, *d, *np;
 
 	boot(USTREAMS_MEM_DEFAULT);
-	mp = mkblk_type(8, 0x01, M_PROTO);
-	p1 = mkblk_type(4, 0x09, M_PROTO);
-	d = mkblk(100, 0x00);
-	mp->b_cont = p1;
-	p1->b_cont = d;
+	mp = msg_proto_8_4_data_100(&p1, &d);
 	np = msgpullup(mp, 12);
 	ck_assert_ptr_nonnull(np);
 	assert_block(np, 12, 0x01);
@@ -1250,11 +1250,7 @@ START_TEST(test_msgpullup_longer_than_the_leading_sequence_returns_null)
 	mblk_t *mp, *p1, *d;
 
 	boot(USTREAMS_MEM_DEFAULT);
-	mp = mkblk_type(8, 0x01, M_PROTO);
-	p1 = mkblk_type(4, 0x09, M_PROTO);
-	d = mkblk(100, 0x00);
-	mp->b_cont = p1;
-	p1->b_cont = d;
+	mp = msg_proto_8_4_data_100(&p1, &d);
 	before = strstat_now();
 	ck_assert_ptr_null(msgpullup(mp, 13));
 	after = strstat_now();
