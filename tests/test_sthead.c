@@ -81,6 +81,7 @@ static enum ioc_mode tsh_ioc_mode;
 static mblk_t *tsh_ioc_kept;		/* IOC_LATER */
 static queue_t *tsh_ioc_keptq;
 static int tsh_ioc_rval, tsh_ioc_error;
+static size_t tsh_ioc_overcount;	/* IOC_ACK: claim this many more bytes */
 static const char *tsh_ioc_reply;
 static int tsh_other[256];
 
@@ -172,7 +173,7 @@ tsh_ioctl(queue_t *q, mblk_t *mp)
 				memcpy(bp->b_wptr, tsh_ioc_reply, len);
 				bp->b_wptr += len;
 				mp->b_cont = bp;
-				ioc->ioc_count = len;
+				ioc->ioc_count = len + tsh_ioc_overcount;
 			}
 		}
 		break;
@@ -481,6 +482,7 @@ tsh_reset(void)
 	tsh_ioc_kept = NULL;
 	tsh_ioc_keptq = NULL;
 	tsh_ioc_rval = 0;
+	tsh_ioc_overcount = 0;
 	tsh_ioc_error = 0;
 	tsh_ioc_reply = NULL;
 	memset(tsh_other, 0, sizeof (tsh_other));
@@ -1111,6 +1113,39 @@ START_TEST(putmsg_of_data_only_sends_m_data)
 }
 END_TEST
 
+START_TEST(putmsg_of_a_zero_length_data_part_sends_a_zero_length_message)
+{
+	int sd = start(O_NONBLOCK);
+	struct strbuf data = { 0, 0, "" };
+	mblk_t *mp;
+
+	ck_assert_int_eq(ustreams_putmsg(sd, NULL, &data, 0), 0);
+	mp = drv_getq();
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
+	ck_assert_int_eq(MBLKL(mp), 0);
+	ck_assert_ptr_null(mp->b_cont);
+	freemsg(mp);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(putmsg_rs_hipri_with_a_zero_length_control_part_is_sent)
+{
+	int sd = start(O_NONBLOCK);
+	struct strbuf ctl = { 0, 0, "" };
+	mblk_t *mp;
+
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
+	mp = drv_getq();
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(DB_TYPE(mp), M_PCPROTO);
+	ck_assert_int_eq(MBLKL(mp), 0);
+	freemsg(mp);
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(putmsg_with_neither_part_sends_nothing_and_returns_0)
 {
 	int sd = start(O_NONBLOCK);
@@ -1156,6 +1191,12 @@ START_TEST(putpmsg_msg_band_sends_in_the_band)
 	ck_assert_ptr_nonnull(mp);
 	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
 	ck_assert_int_eq(mp->b_band, 3);
+	freemsg(mp);
+	/* 255, the highest band, is a band. */
+	ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &data, 255, MSG_BAND), 0);
+	mp = drv_getq();
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(mp->b_band, 255);
 	freemsg(mp);
 	ustreams_close(sd);
 }
@@ -1912,6 +1953,23 @@ START_TEST(i_str_sends_m_ioctl_down_and_returns_the_acks_value_and_data)
 }
 END_TEST
 
+/* An ack claiming more bytes than it carries: what it carries is copied. */
+START_TEST(i_str_ack_with_ioc_count_beyond_its_data_copies_what_is_there)
+{
+	int sd = start(O_NONBLOCK);
+	char buf[16] = "";
+	struct strioctl sio = { 0x5a06, 5, 0, buf };
+
+	tsh_ioc_mode = IOC_ACK;
+	tsh_ioc_reply = "wxyz";
+	tsh_ioc_overcount = 6;
+	ck_assert_int_eq(ustreams_ioctl(sd, I_STR, &sio), 0);
+	ck_assert_int_eq(sio.ic_len, 4);
+	ck_assert_mem_eq(buf, "wxyz", 4);
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(i_str_answered_by_m_iocnak_fails_with_its_error)
 {
 	int sd = start(O_NONBLOCK);
@@ -2160,6 +2218,27 @@ START_TEST(open_of_an_unknown_driver_is_enodev)
 	expect_errno(ustreams_open("tsh_nosuchdrv", O_RDWR), ENODEV);
 	/* A module is not a driver. */
 	expect_errno(ustreams_open("tsh_pass", O_RDWR), ENODEV);
+}
+END_TEST
+
+START_TEST(open_past_the_last_descriptor_is_emfile)
+{
+	static int sds[256];
+	int n = 0, sd;
+
+	boot_sim();
+	while ((sd = ustreams_open("tsh_drv", O_RDWR)) >= 0) {
+		ck_assert_int_lt(n, 256);
+		sds[n++] = sd;
+	}
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(n, 256);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(sds[i], i);
+	ck_assert_int_eq(ustreams_close(sds[100]), 0);
+	ck_assert_int_eq(ustreams_open("tsh_drv", O_RDWR), 100);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(ustreams_close(sds[i]), 0);
 }
 END_TEST
 
@@ -2621,6 +2700,10 @@ sthead_suite(void)
 	tcase_add_test(tw, putmsg_of_data_only_sends_m_data);
 	tcase_add_test(tw,
 	    putmsg_with_neither_part_sends_nothing_and_returns_0);
+	tcase_add_test(tw,
+	    putmsg_of_a_zero_length_data_part_sends_a_zero_length_message);
+	tcase_add_test(tw,
+	    putmsg_rs_hipri_with_a_zero_length_control_part_is_sent);
 	tcase_add_test(tw, putmsg_einval_cases);
 	tcase_add_test(tw, putpmsg_msg_band_sends_in_the_band);
 	tcase_add_test(tw,
@@ -2690,6 +2773,8 @@ sthead_suite(void)
 	    i_str_unanswered_fails_etime_after_ic_timout_seconds);
 	tcase_add_test(ti,
 	    i_str_returns_when_a_late_ack_arrives_not_at_its_timeout);
+	tcase_add_test(ti,
+	    i_str_ack_with_ioc_count_beyond_its_data_copies_what_is_there);
 	tcase_add_test(ti, i_str_with_ic_timout_0_waits_the_default_15_seconds);
 	tcase_add_test(ti, unknown_ioctl_is_einval);
 	suite_add_tcase(s, ti);
@@ -2711,6 +2796,7 @@ sthead_suite(void)
 	suite_add_tcase(s, tp);
 
 	tcase_add_test(to, open_of_an_unknown_driver_is_enodev);
+	tcase_add_test(to, open_past_the_last_descriptor_is_emfile);
 	tcase_add_test(to,
 	    driver_open_failure_propagates_and_leaves_nothing_allocated);
 	tcase_add_test(to, calls_on_a_closed_descriptor_fail_ebadf);
