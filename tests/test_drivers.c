@@ -635,6 +635,31 @@ START_TEST(loop_flushw_flushes_the_other_read_side)
 }
 END_TEST
 
+/*
+ * An M_FLUSH of one byte, as modules and the stream head send with
+ * putnextctl1: here the one a's stream head sends down when errmod raises
+ * an error on it.  loop flushes as for the two-byte one I_FLUSH sends.
+ */
+START_TEST(loop_one_byte_m_flush_flushes_the_other_read_side)
+{
+	static const unsigned char eio[1] = { EIO };
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	push(a, "errmod");
+	write_str(a, "one");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 1);
+	/* a's stream head: M_ERROR in, M_FLUSH(FLUSHRW), one byte, down. */
+	ck_assert_int_eq(strioc(a, ERRMOD_ERROR, (void *)eio, 1), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
 START_TEST(loop_flushr_flushes_the_other_write_side_only)
 {
 	int a, b;
@@ -1476,6 +1501,7 @@ main(void)
 	tcase_add_test(tc, loop_write_on_an_unjoined_stream_raises_enxio);
 	tcase_add_test(tc, loop_flow_control_crosses_to_the_writer);
 	tcase_add_test(tc, loop_flushw_flushes_the_other_read_side);
+	tcase_add_test(tc, loop_one_byte_m_flush_flushes_the_other_read_side);
 	tcase_add_test(tc, loop_flushr_flushes_the_other_write_side_only);
 	tcase_add_test(tc, loop_close_hangs_up_the_other_stream);
 	tcase_add_test(tc, loop_hung_up_stream_cannot_be_joined_again);
