@@ -2212,6 +2212,48 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* open, close */
 
+/*
+ * ustreams_unregister: refused while an instance is open, then the name
+ * is gone.  Its own names, so that the others stay registered for the
+ * tests that follow in the same process (threads builds run unforked).
+ */
+START_TEST(unregister_refuses_while_in_use_and_forgets_the_name_after)
+{
+	int sd;
+
+	boot_sim();
+	ck_assert_int_eq(ustreams_unregister("tsh_nosuch"), ENOENT);
+	ck_assert_int_eq(ustreams_unregister(NULL), EINVAL);
+	register_one(ustreams_register_driver("tsh_udrv", &tsh_info, 0));
+	register_one(ustreams_register_module("tsh_umod", &passmod_info, 0));
+
+	/* Popped, then closed. */
+	sd = ustreams_open("tsh_udrv", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "tsh_umod"), 0);
+	ck_assert_int_eq(ustreams_unregister("tsh_umod"), EBUSY);
+	ck_assert_int_eq(ustreams_unregister("tsh_udrv"), EBUSY);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP, 0), 0);
+	ck_assert_int_eq(ustreams_unregister("tsh_umod"), 0);
+	expect_errno(ustreams_ioctl(sd, I_PUSH, "tsh_umod"), EINVAL);
+	ck_assert_int_eq(ustreams_unregister("tsh_udrv"), EBUSY);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_int_eq(ustreams_unregister("tsh_udrv"), 0);
+	expect_errno(ustreams_open("tsh_udrv", O_RDWR), ENODEV);
+	ck_assert_int_eq(ustreams_unregister("tsh_udrv"), ENOENT);
+
+	/* A module still pushed when its stream closes is let go too. */
+	register_one(ustreams_register_driver("tsh_udrv", &tsh_info, 0));
+	register_one(ustreams_register_module("tsh_umod", &passmod_info, 0));
+	sd = ustreams_open("tsh_udrv", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "tsh_umod"), 0);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_int_eq(ustreams_unregister("tsh_umod"), 0);
+	ck_assert_int_eq(ustreams_unregister("tsh_udrv"), 0);
+}
+END_TEST
+
 START_TEST(open_of_an_unknown_driver_is_enodev)
 {
 	boot_sim();
@@ -2796,6 +2838,8 @@ sthead_suite(void)
 	suite_add_tcase(s, tp);
 
 	tcase_add_test(to, open_of_an_unknown_driver_is_enodev);
+	tcase_add_test(to,
+	    unregister_refuses_while_in_use_and_forgets_the_name_after);
 	tcase_add_test(to, open_past_the_last_descriptor_is_emfile);
 	tcase_add_test(to,
 	    driver_open_failure_propagates_and_leaves_nothing_allocated);
