@@ -1099,6 +1099,14 @@ START_TEST(slow_setcost_checks_its_argument_and_passes_other_ioctls)
 	write_str(sd, "slowly");
 	read_str(sd, "slowly");
 	ck_assert_uint_eq(ustreams_now_ns() - t0, 1000000000ull);
+	/* 0 turns the cost off; the old cost is the ioctl's value. */
+	c = 0;
+	ck_assert_int_eq(strioc(sd, SLOW_SETCOST, &c, sizeof (c)),
+	    SLOW_MAXCOST);
+	t0 = ustreams_now_ns();
+	write_str(sd, "at once");
+	read_str(sd, "at once");
+	ck_assert_uint_eq(ustreams_now_ns() - t0, 0);
 	ck_assert_int_eq(ustreams_close(sd), 0);
 }
 END_TEST
