@@ -58,6 +58,13 @@ strioc(int sd, int cmd, void *arg, int len)
 	return (ustreams_ioctl(sd, I_STR, &sio));
 }
 
+/* errmod(7): raise an M_ERROR whose data is bytes[0..len). */
+static int
+errmod_error(int sd, const unsigned char *bytes, int len)
+{
+	return (strioc(sd, ERRMOD_ERROR, (void *)bytes, len));
+}
+
 static int
 loop_minor(int sd)
 {
@@ -652,7 +659,7 @@ START_TEST(loop_one_byte_m_flush_flushes_the_other_read_side)
 	ustreams_sim_run_idle();
 	ck_assert_int_eq(nread(b), 1);
 	/* a's stream head: M_ERROR in, M_FLUSH(FLUSHRW), one byte, down. */
-	ck_assert_int_eq(strioc(a, ERRMOD_ERROR, (void *)eio, 1), 0);
+	ck_assert_int_eq(errmod_error(a, eio, 1), 0);
 	ustreams_sim_run_idle();
 	ck_assert_int_eq(nread(b), 0);
 	ck_assert_int_eq(ustreams_close(a), 0);
@@ -1112,12 +1119,6 @@ START_TEST(slow_setcost_checks_its_argument_and_passes_other_ioctls)
 END_TEST
 
 /* ---- errmod ---- */
-
-static int
-errmod_error(int sd, const unsigned char *bytes, int len)
-{
-	return (strioc(sd, ERRMOD_ERROR, (void *)bytes, len));
-}
 
 START_TEST(errmod_one_byte_error_fails_reads_and_writes)
 {

@@ -600,6 +600,23 @@ drv_getq(void)
 	return (getq(tsh_wq));
 }
 
+/*
+ * Take the next message the driver queued, which must be one block of
+ * type, in band, of len bytes; free it.
+ */
+static void
+drv_take_one(unsigned char type, unsigned char band, int len)
+{
+	mblk_t *mp = drv_getq();
+
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(DB_TYPE(mp), type);
+	ck_assert_int_eq(mp->b_band, band);
+	ck_assert_int_eq(MBLKL(mp), len);
+	ck_assert_ptr_null(mp->b_cont);
+	freemsg(mp);
+}
+
 static void
 expect_errno(long rc, int error)
 {
@@ -1083,14 +1100,9 @@ START_TEST(putmsg_rs_hipri_sends_m_pcproto)
 {
 	int sd = start(O_NONBLOCK);
 	struct strbuf ctl = { 0, 2, "pc" };
-	mblk_t *mp;
 
 	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(DB_TYPE(mp), M_PCPROTO);
-	ck_assert_ptr_null(mp->b_cont);
-	freemsg(mp);
+	drv_take_one(M_PCPROTO, 0, 2);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1100,15 +1112,9 @@ START_TEST(putmsg_of_data_only_sends_m_data)
 	int sd = start(O_NONBLOCK);
 	struct strbuf ctl = { 0, -1, NULL };
 	struct strbuf data = { 0, 4, "body" };
-	mblk_t *mp;
 
 	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, &data, 0), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
-	ck_assert_int_eq(MBLKL(mp), 4);
-	ck_assert_ptr_null(mp->b_cont);
-	freemsg(mp);
+	drv_take_one(M_DATA, 0, 4);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1117,15 +1123,9 @@ START_TEST(putmsg_of_a_zero_length_data_part_sends_a_zero_length_message)
 {
 	int sd = start(O_NONBLOCK);
 	struct strbuf data = { 0, 0, "" };
-	mblk_t *mp;
 
 	ck_assert_int_eq(ustreams_putmsg(sd, NULL, &data, 0), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
-	ck_assert_int_eq(MBLKL(mp), 0);
-	ck_assert_ptr_null(mp->b_cont);
-	freemsg(mp);
+	drv_take_one(M_DATA, 0, 0);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1134,14 +1134,9 @@ START_TEST(putmsg_rs_hipri_with_a_zero_length_control_part_is_sent)
 {
 	int sd = start(O_NONBLOCK);
 	struct strbuf ctl = { 0, 0, "" };
-	mblk_t *mp;
 
 	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(DB_TYPE(mp), M_PCPROTO);
-	ck_assert_int_eq(MBLKL(mp), 0);
-	freemsg(mp);
+	drv_take_one(M_PCPROTO, 0, 0);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1184,20 +1179,12 @@ START_TEST(putpmsg_msg_band_sends_in_the_band)
 {
 	int sd = start(O_NONBLOCK);
 	struct strbuf data = { 0, 2, "b3" };
-	mblk_t *mp;
 
 	ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &data, 3, MSG_BAND), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
-	ck_assert_int_eq(mp->b_band, 3);
-	freemsg(mp);
+	drv_take_one(M_DATA, 3, 2);
 	/* 255, the highest band, is a band. */
 	ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &data, 255, MSG_BAND), 0);
-	mp = drv_getq();
-	ck_assert_ptr_nonnull(mp);
-	ck_assert_int_eq(mp->b_band, 255);
-	freemsg(mp);
+	drv_take_one(M_DATA, 255, 2);
 	ustreams_close(sd);
 }
 END_TEST
