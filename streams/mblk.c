@@ -293,7 +293,7 @@ physreq_prep(physreq_t *preqp, int flag)
  * of phys_align, does not cross a multiple of phys_boundary, lies below
  * 2^phys_dmasize.  Buffers are always contiguous, so PREQ_PHYSCONTIG and
  * any phys_max_scgth are met.  NULL when preqp was not prepared by
- * physreq_prep, when size exceeds phys_boundary, or as for allocb.  Base
+ * physreq_prep, when size exceeds phys_boundary, or as for allocb.
  * Any context; does not block.
  */
 mblk_t *
