@@ -368,10 +368,6 @@ ust_mem_hold(int64_t delta)
 }
 
 /*
- * ust_mem_released - memory was freed: run the release hook (bufcall's
- * due check; cheap when no one waits).
- */
-/*
  * ust_mem_fold - a CPU folds its part: held += delta, and the high-water
  * mark is raised to what held was before plus the highest the CPU's part
  * reached since its last fold.
@@ -386,6 +382,10 @@ ust_mem_fold(int64_t delta, int64_t maxdelta)
 		ust_mem_note_max(before + maxdelta);
 }
 
+/*
+ * ust_mem_released - memory was freed: run the release hook (bufcall's
+ * due check; cheap when no one waits).
+ */
 void
 ust_mem_released(void)
 {
