@@ -23,6 +23,7 @@
 
 #define	MEM_1M		(1024 * 1024)
 #define	MAXBLK		1024
+#define	BC_MAX_TRY	1024	/* more records than a 1 MiB instance has */
 
 /* The blocks a test holds, as a stack. */
 static mblk_t *held[MAXBLK];
@@ -146,6 +147,31 @@ START_TEST(bufcall_returns_nonzero_ids_and_zero_for_bad_requests)
 	ck_assert_uint_eq(bs.bs_issued[BPRI_HI], 1);
 	ustreams_sim_run_idle();
 	ck_assert_str_eq(trace, "abe");
+}
+END_TEST
+
+/*
+ * A request that allocb could meet with nothing else in use is recorded,
+ * up to the byte: 1 MiB - 128 bytes of data occupy exactly the budget
+ * (1 MiB, a size class of its own), and BPRI_HI may hold the budget.
+ */
+START_TEST(bufcall_accepts_a_request_of_exactly_what_pri_may_hold)
+{
+	mblk_t *mp;
+
+	boot_sim();
+	ck_assert_int_eq(bufcall(MEM_1M - 127, BPRI_HI, cb_tag,
+	    (void *)'x'), 0);
+	ck_assert_int_ne(bufcall(MEM_1M - 128, BPRI_HI, cb_tag,
+	    (void *)'h'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "h");
+	mp = allocb(MEM_1M - 128, BPRI_HI);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_uint_eq(inuse(), MEM_1M);
+	freeb(mp);
+	bstat();
+	ck_assert_uint_eq(bs.bs_norecord, 1);
 }
 END_TEST
 
@@ -380,6 +406,40 @@ START_TEST(bufcall_frees_that_cannot_make_a_waiter_due_make_no_check)
 }
 END_TEST
 
+/*
+ * Once a check has posted the small waiter, only the large one is left:
+ * frees that cannot make it due make no check again, whether the small
+ * one's callback has run yet or not.
+ */
+START_TEST(bufcall_check_forgets_the_footprint_it_posted)
+{
+	uint64_t checks;
+
+	boot_sim();
+	fill_all();
+	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'s'), 0);
+	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
+	release_big(1);				/* 2560: the small one is due */
+	bstat();
+	checks = bs.bs_checks;
+	/* Posted, not yet run, and after it has run. */
+	for (int i = 0; i < 30; i++) {
+		release_big(1);
+		bstat();
+		ck_assert_uint_eq(bs.bs_checks, checks);
+		ustreams_sim_run_idle();
+		ck_assert_str_eq(trace, "s");
+	}
+	release_big(1);				/* 32 of 2560: 81920 */
+	bstat();
+	ck_assert_uint_eq(bs.bs_checks, checks + 1);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "sL");
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
 START_TEST(bufcall_lo_waiter_waits_while_use_stays_above_lo)
 {
 	boot_sim();
@@ -544,6 +604,38 @@ START_TEST(bufcall_records_beyond_the_reserve_come_from_kmem)
 END_TEST
 
 /*
+ * With every byte of the budget in use, records past the reserve cannot
+ * come from kmem: bufcall then returns 0, counts it, and keeps nothing.
+ */
+START_TEST(bufcall_without_a_record_returns_0_and_counts_it)
+{
+	bufcall_id_t id[BC_MAX_TRY];
+	size_t full;
+	int n;
+
+	boot_sim();
+	fill_all();
+	full = inuse();
+	for (n = 0; n < BC_MAX_TRY; n++) {
+		if ((id[n] = bufcall(64, BPRI_HI, cb_tag, (void *)'n')) == 0)
+			break;
+	}
+	ck_assert_int_lt(n, BC_MAX_TRY);
+	ck_assert_int_ge(n, 16);		/* the reserve, at least */
+	ck_assert_uint_le(inuse(), MEM_1M);
+	bstat();
+	ck_assert_uint_eq(bs.bs_norecord, 1);
+	ck_assert_uint_eq(bs.bs_issued[BPRI_HI], (uint64_t)n);
+	ck_assert_uint_eq(bs.bs_pending[BPRI_HI], (uint64_t)n);
+	for (int i = 0; i < n; i++)
+		unbufcall(id[i]);
+	ck_assert_uint_eq(inuse(), full);
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
+/*
  * Threads: many threads allocating to exhaustion, registering bufcalls,
  * freeing and cancelling concurrently.  No lost wake-up: every request not
  * cancelled is eventually called.  No callback after its unbufcall
@@ -700,6 +792,10 @@ bufcall_suite(void)
 	tcase_add_test(tc, esbbcall_waits_for_esballoc_admission);
 	tcase_add_test(tc, bufcall_pending_at_shutdown_are_cancelled_and_reported);
 	tcase_add_test(tc, bufcall_records_beyond_the_reserve_come_from_kmem);
+	tcase_add_test(tc, bufcall_without_a_record_returns_0_and_counts_it);
+	tcase_add_test(tc,
+	    bufcall_accepts_a_request_of_exactly_what_pri_may_hold);
+	tcase_add_test(tc, bufcall_check_forgets_the_footprint_it_posted);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, threads_stress_no_lost_wakeup_no_late_callback);
 	suite_add_tcase(s, tt);
