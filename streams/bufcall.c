@@ -19,9 +19,11 @@
  * all of them.  The projection starts from the exact use plus the
  * footprints of callbacks posted earlier that have not started yet: they
  * will take their memory when they run, and a second free before then
- * must not promise the same memory again.  The callback then runs once, in service context, on an
- * executive thread (or as a sim event): never inside the freeb that made
- * it due, never on the stack of the bufcall that registered it.  It may
+ * must not promise the same memory again; a posted request cancelled
+ * before it runs gives its promise back, and the waiters are judged again.
+ * The callback then runs once, in service context, on an executive
+ * thread (or as a sim event): never inside the freeb that made it due,
+ * never on the stack of the bufcall that registered it.  It may
  * still find allocb refusing -- memory can be taken again in between --
  * and that is counted as a spurious wake-up.
  *
@@ -247,6 +249,8 @@ unpend_locked(struct bcrec *bc)
 	set_waiters_locked();
 }
 
+static void promise_returned(void);
+
 static void
 bc_fire(void *arg)
 {
@@ -271,7 +275,9 @@ bc_fire(void *arg)
 		bc_stat.bs_spurious[bc->bc_pri]++;
 	pthread_mutex_unlock(&bc_lock);
 
-	if (!cancelled)
+	if (cancelled)
+		promise_returned();
+	else
 		bc->bc_func(bc->bc_arg);
 }
 
@@ -370,6 +376,17 @@ anyone_waiting(void)
 	    !TAILQ_EMPTY(&bc_wait[BPRI_HI]);
 	pthread_mutex_unlock(&bc_lock);
 	return (w);
+}
+
+/*
+ * A posted request was cancelled before its callback ran: the memory the
+ * check promised it is free for the others now, not at the next free.
+ */
+static void
+promise_returned(void)
+{
+	if (anyone_waiting())
+		bc_check();
 }
 
 /* Threads executive: the per-tick check while anyone waits. */
@@ -562,6 +579,7 @@ unbufcall(bufcall_id_t id)
 		pthread_mutex_unlock(&bc_lock);
 		if (last)
 			rec_dispose(bc);
+		promise_returned();
 		return;
 	}
 	pthread_mutex_lock(&bc_lock);

@@ -483,6 +483,56 @@ START_TEST(unbufcall_before_firing_suppresses_the_callback)
 }
 END_TEST
 
+/*
+ * Memory promised to a posted callback that is then cancelled is free for
+ * the next waiter at once, not at the next free.
+ */
+START_TEST(unbufcall_of_a_posted_request_passes_its_memory_on)
+{
+	bufcall_id_t a;
+
+	boot_sim();
+	fill_all();
+	a = bufcall(2048, BPRI_HI, cb_tag, (void *)'a');
+	ck_assert_int_ne(bufcall(2048, BPRI_HI, cb_tag, (void *)'b'), 0);
+	release_big(1);			/* room for one: a is posted */
+	unbufcall(a);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_str_eq(trace, "b");
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
+/*
+ * Once a waiting request is cancelled, its footprint no longer makes
+ * frees check for it.
+ */
+START_TEST(unbufcall_of_the_smallest_waiter_stops_the_checks_for_it)
+{
+	bufcall_id_t s;
+	uint64_t checks;
+
+	boot_sim();
+	fill_all();
+	s = bufcall(64, BPRI_HI, cb_tag, (void *)'s');
+	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
+	unbufcall(s);
+	bstat();
+	checks = bs.bs_checks;
+	for (int i = 0; i < 31; i++) {
+		release_big(1);
+		bstat();
+		ck_assert_uint_eq(bs.bs_checks, checks);
+	}
+	release_big(1);				/* 32 of 2560: 81920 */
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "L");
+	assert_identity();
+	release(nheld);
+}
+END_TEST
+
 START_TEST(unbufcall_of_unknown_or_spent_ids_is_harmless)
 {
 	bufcall_id_t a;
@@ -786,6 +836,9 @@ bufcall_suite(void)
 	    bufcall_frees_that_cannot_make_a_waiter_due_make_no_check);
 	tcase_add_test(tc, bufcall_lo_waiter_waits_while_use_stays_above_lo);
 	tcase_add_test(tc, unbufcall_before_firing_suppresses_the_callback);
+	tcase_add_test(tc, unbufcall_of_a_posted_request_passes_its_memory_on);
+	tcase_add_test(tc,
+	    unbufcall_of_the_smallest_waiter_stops_the_checks_for_it);
 	tcase_add_test(tc, unbufcall_of_unknown_or_spent_ids_is_harmless);
 	tcase_add_test(tc, unbufcall_from_inside_the_callback_returns_at_once);
 	tcase_add_test(tc, bufcall_callback_finding_memory_taken_is_spurious);
