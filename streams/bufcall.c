@@ -134,6 +134,7 @@ static _Atomic int64_t bc_due;		/* see above; written under bc_lock */
 static struct ustreams_bufcallstat bc_stat;
 static struct ust_event bc_poll_ev;	/* threads: the per-tick check */
 static _Atomic bool bc_up;
+static _Atomic bool bc_draining;	/* shutdown cancels every request */
 
 static inline uint_t
 pri_valid(int pri)
@@ -385,7 +386,7 @@ anyone_waiting(void)
 static void
 promise_returned(void)
 {
-	if (anyone_waiting())
+	if (!bc_draining && anyone_waiting())
 		bc_check();
 }
 
@@ -645,6 +646,7 @@ bufcall_fini(void)
 	long left = 0;
 
 	(void) ust_event_cancel(&bc_poll_ev);
+	bc_draining = true;
 	for (int i = 0; i < BC_HASH; i++) {
 		for (;;) {
 			bufcall_id_t id;
@@ -663,6 +665,7 @@ bufcall_fini(void)
 		cmn_err(CE_WARN, "ustreams_shutdown: %ld bufcall(s) still "
 		    "pending, cancelled", left);
 	bc_up = false;
+	bc_draining = false;
 	strcache_set_waiters(false);
 	ust_mem_put_overhead(bc_reserve, bc_nreserve * sizeof (*bc_reserve));
 	bc_reserve = NULL;
