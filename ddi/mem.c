@@ -393,12 +393,6 @@ ust_mem_released(void)
 		mem.m_hooks.mh_release();
 }
 
-void
-ust_mem_count_fail(void)
-{
-	atomic_fetch_add(&mem.m_fail, 1);
-}
-
 /*
  * ustreams_mem_contains - true when [p, p+len) lies in the instance's
  * STREAMS memory region.  Any context.

@@ -86,7 +86,6 @@ ust_mem_held(void)
 	return (atomic_load_explicit(&ust_mem_hot.mh_held,
 	    memory_order_relaxed));
 }
-extern void ust_mem_count_fail(void);
 extern void ust_mem_released(void);
 
 /*
