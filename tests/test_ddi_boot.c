@@ -17,6 +17,7 @@
 #include <sys/ustreams.h>
 
 #include <errno.h>
+#include <jemalloc/jemalloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,9 @@ START_TEST(test_boot_with_defaults_gives_16mib_budget_and_limits)
 	ck_assert_uint_eq(ms.ms_inuse, 0);
 	ck_assert_uint_eq(ms.ms_maxinuse, 0);
 	ck_assert_uint_eq(ms.ms_fail, 0);
+	ck_assert_uint_eq(ms.ms_cached, 0);
+	/* The framework's own tables (bufcall's reserve, ...), uncharged. */
+	ck_assert_uint_gt(ms.ms_overhead, 0);
 	harness_shutdown();
 	ck_assert(!ustreams_booted());
 }
@@ -359,6 +363,32 @@ boot_cycles(enum ustreams_exec exec, int cycles)
 	ck_assert_ptr_null(harness_log_find("still in use"));
 }
 
+/*
+ * Shutdown gives back the region's address space and the jemalloc arena.
+ * MAP_32BIT has about 1 GB of address space to give: regions for a 256 MiB
+ * budget (328 MiB each) left mapped would run it out by the fourth boot,
+ * which would then map above 4 GB.  jemalloc reuses the index of an arena
+ * destroyed, so the number of arenas stays put.
+ */
+START_TEST(test_shutdown_gives_back_the_region_and_the_arena)
+{
+	struct ustreams_memstat ms;
+	unsigned narenas[2];
+	size_t sz = sizeof (narenas[0]);
+
+	for (int c = 0; c < 8; c++) {
+		harness_boot(256 * MIB, USTREAMS_EXEC_SIM);
+		ck_assert_int_eq(ustreams_memstat(&ms), 0);
+		ck_assert_msg(ms.ms_below4g, "boot %d: region above 4 GB", c);
+		harness_shutdown();
+		if (c < 2)
+			ck_assert_int_eq(mallctl("arenas.narenas", &narenas[c],
+			    &sz, NULL, 0), 0);
+	}
+	ck_assert_uint_eq(narenas[1], narenas[0]);
+}
+END_TEST
+
 START_TEST(test_boot_shutdown_50_cycles_sim_leave_nothing_in_use)
 {
 	boot_cycles(USTREAMS_EXEC_SIM, CYCLES);
@@ -402,6 +432,7 @@ boot_suite(void)
 	tcase_add_test(tc, test_shutdown_twice_returns_enxio);
 	tcase_add_test(tc, test_shutdown_reports_memory_still_in_use);
 	tcase_add_test(tc, test_shutdown_with_nothing_in_use_is_silent);
+	tcase_add_test(tc, test_shutdown_gives_back_the_region_and_the_arena);
 	suite_add_tcase(s, tc);
 
 	/* Sanitizer builds boot slowly: give the cycles room. */

@@ -179,6 +179,39 @@ START_TEST(allocb_oversize_block_is_exact_and_counted)
 }
 END_TEST
 
+/*
+ * Freed blocks stay in the caches, charged to the budget but not in use:
+ * the memory statistics' cached bytes are the class caches' objects.
+ */
+START_TEST(freed_blocks_are_counted_cached_by_class_and_in_bytes)
+{
+	mblk_t *mp[4];
+	size_t bytes = 0;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	snap();
+	ck_assert_uint_eq(ss.ss_mem.ms_cached, 0);
+	mp[0] = allocb(2048, BPRI_MED);
+	mp[1] = allocb(2048, BPRI_MED);
+	mp[2] = allocb(64, BPRI_MED);
+	ck_assert_ptr_nonnull(mp[0]);
+	ck_assert_ptr_nonnull(mp[1]);
+	ck_assert_ptr_nonnull(mp[2]);
+	mp[3] = dupb(mp[2]);
+	ck_assert_ptr_nonnull(mp[3]);
+	for (int i = 0; i < 4; i++)
+		freeb(mp[i]);
+	snap();
+	ck_assert_uint_ge(cls("2432")->cs_cached, 2);
+	ck_assert_uint_ge(cls("64")->cs_cached, 1);
+	ck_assert_uint_ge(cls("mblk")->cs_cached, 1);
+	for (unsigned c = 0; c < ss.ss_nclass; c++)
+		bytes += ss.ss_class[c].cs_cached * ss.ss_class[c].cs_footprint;
+	ck_assert_uint_eq(ss.ss_mem.ms_cached, bytes);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, 0);
+}
+END_TEST
+
 START_TEST(allocb_negative_and_absurd_sizes_return_null_and_are_counted)
 {
 	size_t boot_inuse;
@@ -946,6 +979,7 @@ mblk_suite(void)
 	TCase *tt = harness_tcase("threads", 120);
 
 	tcase_add_test(tc, allocb_returns_empty_m_data_block);
+	tcase_add_test(tc, freed_blocks_are_counted_cached_by_class_and_in_bytes);
 	tcase_add_test(tc, allocb_reuses_a_block_as_new);
 	tcase_add_test(tc, allocb_size_zero_gives_valid_empty_block);
 	tcase_add_test(tc, allocb_buffer_sizes_follow_the_classes);
