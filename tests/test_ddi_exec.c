@@ -496,6 +496,93 @@ START_TEST(test_sim_event_posted_while_running_runs_again_afterwards)
 }
 END_TEST
 
+/*
+ * A handler that posts its own event for a later time, as a device
+ * model's next step does, runs again at that time, not at once.  One that
+ * posts itself and then cancels itself does not run again.
+ */
+#define	LATER_NS	1000000ull
+
+static struct ust_event later_ev;
+static atomic_int later_runs;
+static uint64_t later_at[2], later_want;
+static bool later_cancel;
+
+/* Runs one at a time; the count, bumped last, publishes what it wrote. */
+static void
+later_fire(void *arg)
+{
+	int n = atomic_load(&later_runs);
+
+	if (n < 2)
+		later_at[n] = ust_now();
+	if (n == 0) {
+		later_want = ust_now() + LATER_NS;
+		ck_assert(ust_event_post_at(&later_ev, later_want));
+		if (later_cancel)
+			ck_assert(!ust_event_cancel(&later_ev));
+	}
+	atomic_fetch_add(&later_runs, 1);
+}
+
+static void
+later_start(bool cancel)
+{
+	atomic_store(&later_runs, 0);
+	later_cancel = cancel;
+	ust_event_init(&later_ev, later_fire, NULL, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post(&later_ev));
+}
+
+START_TEST(test_sim_event_reposted_for_later_while_running_runs_then)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	later_start(false);
+	ck_assert_int_eq(ustreams_sim_run_until(LATER_NS - 1), 1);
+	ck_assert_int_eq(ustreams_sim_pending(), 1);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_int_eq(later_runs, 2);
+	ck_assert_uint_eq(later_at[0], 0);
+	ck_assert_uint_eq(later_at[1], LATER_NS);
+	harness_shutdown();
+}
+END_TEST
+
+START_TEST(test_sim_event_reposted_then_cancelled_by_its_handler_is_done)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	later_start(true);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	ck_assert_int_eq(later_runs, 1);
+	harness_shutdown();
+}
+END_TEST
+
+START_TEST(test_threads_event_reposted_for_later_while_running_waits)
+{
+	boot_threads(2);
+	later_start(false);
+	ck_assert(wait_at_least(&later_runs, 2));
+	/* Not before the time it asked for (the clock is monotonic). */
+	ck_assert_uint_ge(later_at[1], later_want);
+	harness_shutdown();
+}
+END_TEST
+
+START_TEST(test_threads_event_reposted_then_cancelled_by_its_handler_is_done)
+{
+	boot_threads(2);
+	later_start(true);
+	ck_assert(wait_at_least(&later_runs, 1));
+	/* Waits for the run if it is still going; nothing is left. */
+	ck_assert(!ust_event_cancel(&later_ev));
+	sleep_ms(2 * LATER_NS / 1000000);
+	ck_assert_int_eq(later_runs, 1);
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_sim_cancel_removes_a_pending_event)
 {
 	struct ust_event ev;
@@ -685,6 +772,14 @@ exec_suite(void)
 	tcase_add_test(tc,
 	    test_sim_event_posted_while_running_runs_again_afterwards);
 	tcase_add_test(tc, test_sim_cancel_removes_a_pending_event);
+	tcase_add_test(tc,
+	    test_sim_event_reposted_for_later_while_running_runs_then);
+	tcase_add_test(tc,
+	    test_sim_event_reposted_then_cancelled_by_its_handler_is_done);
+	tcase_add_test(tc,
+	    test_threads_event_reposted_for_later_while_running_waits);
+	tcase_add_test(tc,
+	    test_threads_event_reposted_then_cancelled_by_its_handler_is_done);
 	suite_add_tcase(s, tc);
 
 	tc = ddi_tcase("threads", 30);
