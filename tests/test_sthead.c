@@ -2241,6 +2241,33 @@ START_TEST(unregister_refuses_while_in_use_and_forgets_the_name_after)
 }
 END_TEST
 
+/*
+ * A name may have FMNAMESZ characters, and I_LOOK gives it back whole;
+ * one more is refused.
+ */
+START_TEST(register_takes_names_of_fmnamesz_characters_and_no_longer)
+{
+	char name[FMNAMESZ + 2], got[FMNAMESZ + 1] = "";
+	int sd;
+
+	boot_sim();
+	memset(name, 'm', FMNAMESZ + 1);
+	name[FMNAMESZ + 1] = '\0';
+	ck_assert_int_eq(ustreams_register_module(name, &passmod_info, 0),
+	    EINVAL);
+	name[FMNAMESZ] = '\0';
+	register_one(ustreams_register_module(name, &passmod_info, 0));
+	sd = ustreams_open("tsh_drv", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, name), 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_LOOK, got), 0);
+	ck_assert_str_eq(got, name);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_FIND, name), 1);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_int_eq(ustreams_unregister(name), 0);
+}
+END_TEST
+
 START_TEST(open_of_an_unknown_driver_is_enodev)
 {
 	boot_sim();
@@ -2827,6 +2854,8 @@ sthead_suite(void)
 	tcase_add_test(to, open_of_an_unknown_driver_is_enodev);
 	tcase_add_test(to,
 	    unregister_refuses_while_in_use_and_forgets_the_name_after);
+	tcase_add_test(to,
+	    register_takes_names_of_fmnamesz_characters_and_no_longer);
 	tcase_add_test(to, open_past_the_last_descriptor_is_emfile);
 	tcase_add_test(to,
 	    driver_open_failure_propagates_and_leaves_nothing_allocated);
