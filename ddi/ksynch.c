@@ -47,7 +47,9 @@ void
 LOCK_DEALLOC(lock_t *lk)
 {
 	ASSERT(!lk->lk_static);
-	VERIFY(atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) == 0);
+	if (atomic_load_explicit(&lk->lk_owner, memory_order_relaxed) != 0)
+		ust_lock_misuse(lk, "LOCK_DEALLOC", "still held",
+		    __builtin_return_address(0));
 	kmutex_destroy(&lk->lk_mtx);
 	kmem_free(lk, sizeof (*lk));
 }

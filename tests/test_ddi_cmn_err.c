@@ -283,6 +283,26 @@ START_TEST(test_unlock_of_a_lock_not_held_panics)
 }
 END_TEST
 
+START_TEST(test_lock_dealloc_of_a_held_lock_panics_naming_it)
+{
+	lock_t *lk;
+	int line;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
+	ck_assert_ptr_nonnull(lk);
+	(void) LOCK(lk, plstr);
+	HARNESS_EXPECT_PANIC(LOCK_DEALLOC(lk)); line = __LINE__;
+	harness_assert_prefix(harness_panic_msg(),
+	    "LOCK_DEALLOC: test lock: still held (called from ");
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "called from", line);
+	/* Nothing was freed: the holder can still let go and free it. */
+	UNLOCK(lk, plbase);
+	LOCK_DEALLOC(lk);
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_a_lock_without_lkinfo_is_called_lock)
 {
 	lock_t *lk;
@@ -655,6 +675,7 @@ cmn_err_suite(void)
 	tcase_add_test(tc, test_lock_owned_is_true_only_for_the_holder);
 	tcase_add_test(tc, test_recursive_lock_panics_naming_the_lock);
 	tcase_add_test(tc, test_unlock_of_a_lock_not_held_panics);
+	tcase_add_test(tc, test_lock_dealloc_of_a_held_lock_panics_naming_it);
 	tcase_add_test(tc, test_a_lock_without_lkinfo_is_called_lock);
 	tcase_add_test(tc, test_lock_owned_is_false_for_another_thread);
 	tcase_add_test(tc,
