@@ -277,6 +277,19 @@ START_TEST(test_boot_refuses_65_cpus_under_threads)
 }
 END_TEST
 
+START_TEST(test_boot_accepts_64_cpus_under_threads)
+{
+	struct ustreams_config cfg;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_exec = USTREAMS_EXEC_THREADS;
+	cfg.uc_ncpus = 64;
+	harness_boot_cfg(&cfg);
+	ck_assert(ustreams_booted());
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_boot_ignores_ncpus_under_sim)
 {
 	struct ustreams_config cfg;
@@ -424,6 +437,7 @@ boot_suite(void)
 	tcase_add_test(tc, test_boot_refuses_unknown_executive);
 	tcase_add_test(tc, test_boot_refuses_zero_cpus_under_threads);
 	tcase_add_test(tc, test_boot_refuses_65_cpus_under_threads);
+	tcase_add_test(tc, test_boot_accepts_64_cpus_under_threads);
 	tcase_add_test(tc, test_boot_ignores_ncpus_under_sim);
 	suite_add_tcase(s, tc);
 
