@@ -20,6 +20,8 @@
 #include <jemalloc/jemalloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define	MIB		(1024u * 1024)
 #define	CYCLES		50
@@ -402,6 +404,76 @@ START_TEST(test_shutdown_gives_back_the_region_and_the_arena)
 }
 END_TEST
 
+static unsigned
+narenas(void)
+{
+	unsigned n;
+	size_t sz = sizeof (n);
+
+	ck_assert_int_eq(mallctl("arenas.narenas", &n, &sz, NULL, 0), 0);
+	return (n);
+}
+
+/* The process's address space in use (bytes), from /proc/self/statm. */
+static size_t
+vsize(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+	(void) fclose(f);
+	return ((size_t)pages * (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/*
+ * A subsystem that cannot start fails the boot cleanly: those started
+ * before it are stopped again (the arena destroyed, the region unmapped),
+ * no instance is left booted, and the next boot works.  Here the threads
+ * executive cannot start its 64 service threads: the address space is
+ * limited to what the process uses and 64 MB more, room for the region
+ * but not for 64 thread stacks.  Not under the sanitizers, whose run-time
+ * needs address space of its own as it goes.
+ */
+START_TEST(test_boot_that_fails_midway_unwinds_what_it_started)
+{
+	struct ustreams_config cfg;
+	struct rlimit old, lim;
+	unsigned before;
+	int error;
+
+	if (strcmp(harness_variant(), "asan") == 0 ||
+	    strcmp(harness_variant(), "tsan") == 0)
+		return;
+	harness_boot(MIB, USTREAMS_EXEC_SIM);	/* an arena index to reuse */
+	harness_shutdown();
+	before = narenas();
+	ustreams_config_init(&cfg);
+	cfg.uc_memsize = MIB;
+	cfg.uc_exec = USTREAMS_EXEC_THREADS;
+	cfg.uc_ncpus = 64;
+	harness_log_capture();
+	ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+	lim = old;
+	lim.rlim_cur = vsize() + 64 * MIB;
+	if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur <= lim.rlim_cur)
+		return;			/* already as tight: nothing to show */
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+	error = ustreams_boot(&cfg);
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+	ck_assert_int_eq(error, EAGAIN);
+	ck_assert(!ustreams_booted());
+	ck_assert_ptr_nonnull(harness_log_find("exec failed to start"));
+	ck_assert_int_eq(ustreams_shutdown(), ENXIO);
+	harness_boot(MIB, USTREAMS_EXEC_THREADS);
+	ck_assert(ustreams_booted());
+	harness_shutdown();
+	/* Both arenas were destroyed, so the index was reused both times. */
+	ck_assert_uint_eq(narenas(), before);
+}
+END_TEST
+
 START_TEST(test_boot_shutdown_50_cycles_sim_leave_nothing_in_use)
 {
 	boot_cycles(USTREAMS_EXEC_SIM, CYCLES);
@@ -447,6 +519,7 @@ boot_suite(void)
 	tcase_add_test(tc, test_shutdown_reports_memory_still_in_use);
 	tcase_add_test(tc, test_shutdown_with_nothing_in_use_is_silent);
 	tcase_add_test(tc, test_shutdown_gives_back_the_region_and_the_arena);
+	tcase_add_test(tc, test_boot_that_fails_midway_unwinds_what_it_started);
 	suite_add_tcase(s, tc);
 
 	/* Sanitizer builds boot slowly: give the cycles room. */
