@@ -378,16 +378,17 @@ desballoc(unsigned char *base, int size, uint_t pri, frtn_t *frtnp)
 	return (esballoc_common(base, size, pri, frtnp, DB_UDESB));
 }
 
-/* The last reference to dbp is gone: its object goes back. */
-static inline void
-dblk_lastfree(dblk_t *dbp, const void *caller)
+#ifdef DEBUG
+/*
+ * Debug builds: a data-class dblk must go back to its cache as allocb
+ * made it (the fast path relies on it); one that was changed is reported.
+ */
+static void
+dblk_check_unchanged(dblk_t *dbp)
 {
 	mblk_t *home = MB_HOMEMB(dbp);
 	unsigned cls = dbp->db_uclass;
 
-	ASSERT(home->b_ustate == MB_UFREE);
-	ASSERT(dbp->db_ustate == DB_UALLOC);
-#ifdef DEBUG
 	if (cls >= SC_DATA0 && cls < SC_NCLASS &&
 	    (dbp->db_frtnp != NULL || dbp->db_base != (unsigned char *)(dbp + 1) ||
 	    dbp->db_lim != (unsigned char *)home + strclass_footprint[cls] ||
@@ -398,6 +399,20 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 		    (void *)dbp->db_base, (void *)dbp->db_lim,
 		    (void *)(dbp + 1),
 		    (void *)((unsigned char *)home + strclass_footprint[cls]));
+}
+#endif
+
+/* The last reference to dbp is gone: its object goes back. */
+static inline void
+dblk_lastfree(dblk_t *dbp, const void *caller)
+{
+	mblk_t *home = MB_HOMEMB(dbp);
+	unsigned cls = dbp->db_uclass;
+
+	ASSERT(home->b_ustate == MB_UFREE);
+	ASSERT(dbp->db_ustate == DB_UALLOC);
+#ifdef DEBUG
+	dblk_check_unchanged(dbp);
 #endif
 	dbp->db_ustate = DB_UFREE;
 	dbp->db_ufreer = (void *)caller;
@@ -454,6 +469,13 @@ freeb_common(mblk_t *mp, const void *caller)
 		    (void *)dbp->db_base, (void *)dbp->db_lim,
 		    ust_where(caller, where, sizeof (where)));
 	}
+	/*
+	 * The sole reference: checked before anything changes, so that the
+	 * report leaves the block as it was (dblk_lastfree checks again, for
+	 * the frees that reach it otherwise).
+	 */
+	if (__atomic_load_n(&dbp->db_ref, __ATOMIC_ACQUIRE) == 1)
+		dblk_check_unchanged(dbp);
 #endif
 	mp->b_ustate = MB_UFREE;
 	mp->b_ufreer = (void *)caller;
