@@ -178,22 +178,29 @@ harness_variant(void)
 	return (v != NULL ? v : "release");
 }
 
+/* Teardown's shutdown: note what it says about memory left in use. */
+static char leak_msg[LOG_MSGMAX];
+
 static void
-discard_log(int level, const char *msg, void *arg)
+leak_log(int level, const char *msg, void *arg)
 {
-	(void) level; (void) msg; (void) arg;
+	(void) level; (void) arg;
+	if (leak_msg[0] == '\0' && strstr(msg, "still in use") != NULL)
+		(void) snprintf(leak_msg, sizeof (leak_msg), "%s", msg);
 }
 
 static void
 harness_teardown(void)
 {
 	harness_panic_armed = 0;
+	leak_msg[0] = '\0';
 	if (ustreams_booted()) {
-		ustreams_log_hook(discard_log, NULL);
+		ustreams_log_hook(leak_log, NULL);
 		(void) ustreams_shutdown();
 	}
 	ustreams_log_hook(NULL, NULL);
 	ustreams_panic_hook(NULL, NULL);
+	ck_assert_msg(leak_msg[0] == '\0', "%s", leak_msg);
 }
 
 TCase *

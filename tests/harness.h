@@ -65,7 +65,10 @@ extern void harness_assert_where(const char *msg, const char *before,
  * A test case whose tests shut down whatever instance they leave booted,
  * and restore the log and panic hooks, so that the suite also runs with
  * CK_FORK=no (the ThreadSanitizer variant does: jemalloc's fork handlers
- * confuse it).  Timeout in seconds.
+ * confuse it).  That shutdown closes the streams left open, and the test
+ * fails if it then finds STREAMS memory still in use: a message a driver,
+ * a module or the test itself lost without freeing it.  Timeout in
+ * seconds.
  */
 extern TCase *harness_tcase(const char *name, double timeout);
 

@@ -483,6 +483,9 @@ START_TEST(test_sv_wait_under_sim_with_no_event_left_panics)
 	HARNESS_EXPECT_PANIC(SV_WAIT(sv_sv, primed, sv_lk));
 	ck_assert_str_eq(harness_panic_msg(), "SV_WAIT: would sleep forever: "
 	    "no event is left to wake it (sim executive)");
+	/* SV_WAIT let go of the lock before it found nothing to run. */
+	ck_assert(!LOCK_OWNED(sv_lk));
+	sv_teardown();
 }
 END_TEST
 
@@ -496,6 +499,9 @@ START_TEST(test_sv_signal_before_the_wait_is_not_remembered)
 	HARNESS_EXPECT_PANIC(SV_WAIT(sv_sv, primed, sv_lk));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
 	    "would sleep forever"));
+	/* SV_WAIT let go of the lock before it found nothing to run. */
+	ck_assert(!LOCK_OWNED(sv_lk));
+	sv_teardown();
 }
 END_TEST
 

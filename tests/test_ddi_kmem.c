@@ -480,6 +480,7 @@ START_TEST(test_km_sleep_under_sim_with_nothing_to_free_memory_panics)
 	HARNESS_EXPECT_PANIC((void) kmem_alloc(4096, KM_SLEEP));
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(),
 	    "kmem_alloc: would sleep forever"));
+	free_pages(0);
 }
 END_TEST
 
@@ -502,8 +503,9 @@ START_TEST(test_km_sleep_under_sim_waits_until_a_timeout_frees_memory)
 	ck_assert_int_ne(timeout(free_block_handler, &victim, 5), 0);
 	victim = kmem_alloc(4096, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(victim);
-	while (kmem_alloc(4096, KM_NOSLEEP) != NULL)
-		;
+	for (int i = 0; i < PAGES_PER_MIB; i++)
+		pages[i] = kmem_alloc(4096, KM_NOSLEEP);
+	ck_assert_ptr_null(pages[PAGES_PER_MIB - 1]);
 	ck_assert_uint_eq(ustreams_now_ns(), 0);
 
 	p = kmem_alloc(4096, KM_SLEEP);
@@ -511,7 +513,9 @@ START_TEST(test_km_sleep_under_sim_waits_until_a_timeout_frees_memory)
 	ck_assert_int_eq(freer_ran, 1);
 	/* 5 ticks of 10 ms from time 0. */
 	ck_assert_uint_eq(ustreams_now_ns(), 50000000);
-	/* The blocks left allocated go with the region. */
+	kmem_free(p, 4096);
+	for (int i = 0; i < PAGES_PER_MIB && pages[i] != NULL; i++)
+		kmem_free(pages[i], 4096);
 }
 END_TEST
 

@@ -503,6 +503,7 @@ START_TEST(esballoc_is_refused_by_admission_like_allocb)
 	ck_assert_uint_eq(cls("esb")->cs_fail, 1);
 	while (n > 0)
 		freeb(mp[--n]);
+	ustreams_sim_run_idle();		/* the free routine */
 }
 END_TEST
 
