@@ -19,10 +19,13 @@
 #include <sys/ustreams.h>
 
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../ddi/exec.h"
@@ -120,6 +123,66 @@ START_TEST(test_cmn_err_ce_panic_calls_the_panic_hook)
 	HARNESS_EXPECT_PANIC(cmn_err(CE_PANIC, "boom %d\n", 7));
 	ck_assert_str_eq(harness_panic_msg(), "boom 7");
 	assert_entry("boom", "3:boom 7");
+}
+END_TEST
+
+/* The hooks get the argument they were set with. */
+static void *log_arg_seen, *panic_arg_seen;
+static sigjmp_buf arg_jb;
+
+static void
+arg_log(int level, const char *msg, void *arg)
+{
+	(void) level; (void) msg;
+	log_arg_seen = arg;
+}
+
+static void
+arg_panic(const char *msg, void *arg)
+{
+	(void) msg;
+	panic_arg_seen = arg;
+	siglongjmp(arg_jb, 1);
+}
+
+START_TEST(test_cmn_err_hooks_get_their_arguments)
+{
+	static int log_cookie, panic_cookie;
+
+	ustreams_log_hook(arg_log, &log_cookie);
+	cmn_err(CE_NOTE, "hello");
+	ck_assert_ptr_eq(log_arg_seen, &log_cookie);
+	ustreams_panic_hook(arg_panic, &panic_cookie);
+	if (sigsetjmp(arg_jb, 0) == 0)
+		cmn_err(CE_PANIC, "bye");
+	ck_assert_ptr_eq(panic_arg_seen, &panic_cookie);
+}
+END_TEST
+
+/* A panic hook that returns does not make the panic return: it aborts. */
+static void
+returning_panic(const char *msg, void *arg)
+{
+	(void) msg; (void) arg;
+}
+
+START_TEST(test_cmn_err_panic_hook_that_returns_aborts)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		ustreams_log_hook(arg_log, NULL);
+		ustreams_panic_hook(returning_panic, NULL);
+		cmn_err(CE_PANIC, "returns");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
 }
 END_TEST
 
@@ -664,6 +727,8 @@ cmn_err_suite(void)
 	tcase_add_test(tc, test_cmn_err_strips_the_caret_prefix);
 	tcase_add_test(tc, test_cmn_err_unknown_level_is_a_warning_and_says_so);
 	tcase_add_test(tc, test_cmn_err_ce_panic_calls_the_panic_hook);
+	tcase_add_test(tc, test_cmn_err_hooks_get_their_arguments);
+	tcase_add_test(tc, test_cmn_err_panic_hook_that_returns_aborts);
 	tcase_add_test(tc,
 	    test_cmn_err_without_a_hook_prints_to_stderr_with_prefixes);
 	tcase_add_test(tc, test_verify_panics_naming_the_expression);

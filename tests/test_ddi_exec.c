@@ -110,6 +110,8 @@ START_TEST(test_context_names)
 	    "interrupt");
 	ck_assert_str_eq(ustreams_context_name(USTREAMS_CTX_CALLOUT),
 	    "callout");
+	ck_assert_str_eq(ustreams_context_name((enum ustreams_ctx)
+	    (USTREAMS_CTX_CALLOUT + 1)), "unknown");
 	ck_assert_str_eq(ustreams_context_name((enum ustreams_ctx)9),
 	    "unknown");
 }

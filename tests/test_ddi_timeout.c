@@ -597,6 +597,11 @@ END_TEST
 
 START_TEST(test_drv_hztousec_saturates)
 {
+	/* The largest count that converts exactly, and the next. */
+	const clock_t top = LONG_MAX / 10000;
+
+	ck_assert_int_eq(drv_hztousec(top), top * 10000);
+	ck_assert_int_eq(drv_hztousec(top + 1), LONG_MAX);
 	ck_assert_int_eq(drv_hztousec(LONG_MAX), LONG_MAX);
 }
 END_TEST
@@ -609,6 +614,8 @@ START_TEST(test_drv_usecwait_under_sim_advances_the_clock_by_the_wait)
 	drv_usecwait(1000000);
 	ck_assert_uint_eq(ustreams_now_ns(), 1000025000);
 	drv_usecwait(0);
+	ck_assert_uint_eq(ustreams_now_ns(), 1000025000);
+	drv_usecwait(-5);			/* no wait at all */
 	ck_assert_uint_eq(ustreams_now_ns(), 1000025000);
 	harness_shutdown();
 }
