@@ -322,6 +322,46 @@ START_TEST(echo_flushw_discards_what_was_not_yet_echoed)
 }
 END_TEST
 
+/* I_FLUSHBAND of the write side takes one band from what waits in echo. */
+START_TEST(echo_flushband_discards_only_that_band)
+{
+	struct strbuf b1 = { 2, 2, "b1" }, b2 = { 2, 2, "b2" };
+	struct bandinfo bi = { 1, FLUSHW };
+	int sd;
+
+	boot_sim();
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &b1, 1, MSG_BAND), 0);
+	write_str(sd, "n0");
+	ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &b2, 1, MSG_BAND), 0);
+	write_str(sd, "n1");
+	ck_assert_int_eq(ustreams_ioctl(sd, I_FLUSHBAND, &bi), 0);
+	ustreams_sim_run_idle();
+	read_str(sd, "n0n1");			/* a byte stream: one read */
+	read_nothing(sd);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/*
+ * Every close gives its minor back: twice as many clone opens as there
+ * are minors, one after the other, all succeed.
+ */
+static void
+open_close_many(const char *name)
+{
+	for (int i = 0; i < 2 * 256; i++)
+		ck_assert_int_eq(ustreams_close(sopen(name, O_RDWR)), 0);
+}
+
+START_TEST(echo_and_null_give_their_minors_back_on_close)
+{
+	boot_sim();
+	open_close_many("echo");
+	open_close_many("null");
+}
+END_TEST
+
 START_TEST(echo_turns_flushr_back_up)
 {
 	struct passthru_stats ps;
@@ -478,6 +518,7 @@ START_TEST(null_counts_per_stream_and_refuses_other_ioctls)
 	ck_assert_int_eq(strioc(a, 0x4242, NULL, 0), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHRW), 0);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHW), 0);
 	ck_assert_int_eq(ustreams_close(a), 0);
 	ck_assert_int_eq(ustreams_close(b), 0);
 }
@@ -1492,6 +1533,8 @@ main(void)
 	    echo_returns_proto_and_pcproto_messages_with_their_parts);
 	tcase_add_test(tc, echo_replies_high_priority_before_queued_data);
 	tcase_add_test(tc, echo_flushw_discards_what_was_not_yet_echoed);
+	tcase_add_test(tc, echo_flushband_discards_only_that_band);
+	tcase_add_test(tc, echo_and_null_give_their_minors_back_on_close);
 	tcase_add_test(tc, echo_turns_flushr_back_up);
 	tcase_add_test(tc, echo_refuses_every_ioctl_with_einval);
 	tcase_add_test(tc, echo_backs_up_to_the_writer_and_resumes_when_read);
