@@ -193,6 +193,79 @@ START_TEST(test_context_is_interrupt_in_an_interrupt_event_threads)
 }
 END_TEST
 
+/*
+ * Threads: a device's interrupt events run on its own interrupt thread,
+ * in interrupt context, one after the other; not on a service thread.
+ */
+struct thr_seen {
+	atomic_int	ts_ran;
+	atomic_int	ts_ctx;
+	pthread_t	ts_self;	/* written before ts_ran */
+};
+
+static void
+record_thread(void *arg)
+{
+	struct thr_seen *ts = arg;
+
+	ts->ts_self = pthread_self();
+	atomic_store(&ts->ts_ctx, (int)ustreams_context());
+	atomic_fetch_add(&ts->ts_ran, 1);
+}
+
+START_TEST(test_threads_interrupt_events_run_on_their_devices_thread)
+{
+	struct ust_intr in = { .in_name = "testdev" };
+	struct thr_seen si = { 0 }, si2 = { 0 }, ss = { 0 };
+	struct ust_event iev, iev2, sev;
+
+	boot_threads(1);
+	ck_assert_int_eq(ust_exec->eo_intr_attach(&in), 0);
+	ust_event_init(&iev, record_thread, &si, USTREAMS_CTX_INTR);
+	iev.ev_intr = &in;
+	ust_event_init(&iev2, record_thread, &si2, USTREAMS_CTX_INTR);
+	iev2.ev_intr = &in;
+	ust_event_init(&sev, record_thread, &ss, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post(&iev));
+	ck_assert(ust_event_post(&sev));
+	ck_assert(wait_at_least(&si.ts_ran, 1));
+	ck_assert(wait_at_least(&ss.ts_ran, 1));
+	ck_assert(ust_event_post(&iev2));
+	ck_assert(wait_at_least(&si2.ts_ran, 1));
+	ck_assert_int_eq(si.ts_ctx, USTREAMS_CTX_INTR);
+	ck_assert_int_eq(si2.ts_ctx, USTREAMS_CTX_INTR);
+	ck_assert_int_eq(ss.ts_ctx, USTREAMS_CTX_SERVICE);
+	ck_assert(pthread_equal(si.ts_self, si2.ts_self));
+	ck_assert(!pthread_equal(si.ts_self, ss.ts_self));
+	ust_exec->eo_intr_detach(&in);
+	harness_shutdown();
+}
+END_TEST
+
+/*
+ * Threads: an event posted for sooner than every pending timer wakes the
+ * timer thread, which was waiting for the later one.  And posting an
+ * event that is pending does nothing and says so.
+ */
+START_TEST(test_threads_sooner_timer_is_not_held_up_by_a_later_one)
+{
+	struct thr_seen far = { 0 }, near = { 0 };
+	struct ust_event fev, nev;
+
+	boot_threads(1);
+	ust_event_init(&fev, record_thread, &far, USTREAMS_CTX_SERVICE);
+	ust_event_init(&nev, record_thread, &near, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post_at(&fev, ust_now() + 3600000000000ull));
+	sleep_ms(10);			/* the timer thread waits for it */
+	ck_assert(ust_event_post_at(&nev, ust_now() + 1000000));
+	ck_assert(!ust_event_post_at(&nev, ust_now() + 1000000));
+	ck_assert(wait_at_least(&near.ts_ran, 1));
+	ck_assert_int_eq(far.ts_ran, 0);
+	ck_assert(ust_event_cancel(&fev));
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_context_is_callout_in_a_timeout_handler_threads)
 {
 	struct ctx_seen cs = { 0 };
@@ -778,6 +851,10 @@ exec_suite(void)
 	    test_sim_event_reposted_for_later_while_running_runs_then);
 	tcase_add_test(tc,
 	    test_sim_event_reposted_then_cancelled_by_its_handler_is_done);
+	tcase_add_test(tc,
+	    test_threads_interrupt_events_run_on_their_devices_thread);
+	tcase_add_test(tc,
+	    test_threads_sooner_timer_is_not_held_up_by_a_later_one);
 	tcase_add_test(tc,
 	    test_threads_event_reposted_for_later_while_running_waits);
 	tcase_add_test(tc,
