@@ -244,8 +244,9 @@ END_TEST
 
 /*
  * Threads: an event posted for sooner than every pending timer wakes the
- * timer thread, which was waiting for the later one.  And posting an
- * event that is pending does nothing and says so.
+ * timer thread, which was waiting for the later one.  Posting an event
+ * that is pending does nothing and says so; one cancelled can be posted
+ * again.
  */
 START_TEST(test_threads_sooner_timer_is_not_held_up_by_a_later_one)
 {
@@ -262,6 +263,10 @@ START_TEST(test_threads_sooner_timer_is_not_held_up_by_a_later_one)
 	ck_assert(wait_at_least(&near.ts_ran, 1));
 	ck_assert_int_eq(far.ts_ran, 0);
 	ck_assert(ust_event_cancel(&fev));
+	ck_assert(!ust_event_cancel(&fev));
+	/* Cancelled, it is idle again: a new post runs it. */
+	ck_assert(ust_event_post(&fev));
+	ck_assert(wait_at_least(&far.ts_ran, 1));
 	harness_shutdown();
 }
 END_TEST
