@@ -39,10 +39,41 @@ harness_boot(size_t memsize, enum ustreams_exec exec)
 	harness_boot_cfg(&cfg);
 }
 
+static bool log_capturing;
+static char leak_msg[LOG_MSGMAX];
+static void log_hook(int level, const char *msg, void *arg);
+
+/*
+ * A shutdown's log: what it says about memory left in use is noted, and
+ * everything goes on to the capture, if the test captures.
+ */
+static void
+leak_log(int level, const char *msg, void *arg)
+{
+	if (leak_msg[0] == '\0' && strstr(msg, "still in use") != NULL)
+		(void) snprintf(leak_msg, sizeof (leak_msg), "%s", msg);
+	if (log_capturing)
+		log_hook(level, msg, arg);
+}
+
+/* Shut down; false (and the message in leak_msg) if memory was left. */
+static bool
+shutdown_noleak(void)
+{
+	int error;
+
+	leak_msg[0] = '\0';
+	ustreams_log_hook(leak_log, NULL);
+	error = ustreams_shutdown();
+	ustreams_log_hook(log_capturing ? log_hook : NULL, NULL);
+	ck_assert_int_eq(error, 0);
+	return (leak_msg[0] == '\0');
+}
+
 void
 harness_shutdown(void)
 {
-	ck_assert_int_eq(ustreams_shutdown(), 0);
+	ck_assert_msg(shutdown_noleak(), "%s", leak_msg);
 }
 
 static void
@@ -59,6 +90,7 @@ void
 harness_log_capture(void)
 {
 	log_n = 0;
+	log_capturing = true;
 	ustreams_log_hook(log_hook, NULL);
 }
 
@@ -178,29 +210,18 @@ harness_variant(void)
 	return (v != NULL ? v : "release");
 }
 
-/* Teardown's shutdown: note what it says about memory left in use. */
-static char leak_msg[LOG_MSGMAX];
-
-static void
-leak_log(int level, const char *msg, void *arg)
-{
-	(void) level; (void) arg;
-	if (leak_msg[0] == '\0' && strstr(msg, "still in use") != NULL)
-		(void) snprintf(leak_msg, sizeof (leak_msg), "%s", msg);
-}
-
 static void
 harness_teardown(void)
 {
+	bool clean = true;
+
 	harness_panic_armed = 0;
-	leak_msg[0] = '\0';
-	if (ustreams_booted()) {
-		ustreams_log_hook(leak_log, NULL);
-		(void) ustreams_shutdown();
-	}
+	log_capturing = false;		/* the test's log is done with */
+	if (ustreams_booted())
+		clean = shutdown_noleak();
 	ustreams_log_hook(NULL, NULL);
 	ustreams_panic_hook(NULL, NULL);
-	ck_assert_msg(leak_msg[0] == '\0', "%s", leak_msg);
+	ck_assert_msg(clean, "%s", leak_msg);
 }
 
 TCase *

@@ -14,7 +14,11 @@
 #include <stdint.h>
 #include <sys/ustreams.h>
 
-/* Boot with the defaults but for memory size and executive. */
+/*
+ * Boot with the defaults but for memory size and executive.  Shut down,
+ * failing the test if the shutdown finds STREAMS memory still in use (a
+ * test that means to leave some calls ustreams_shutdown itself).
+ */
 extern void harness_boot(size_t memsize, enum ustreams_exec exec);
 extern void harness_boot_cfg(const struct ustreams_config *cfg);
 extern void harness_shutdown(void);
