@@ -248,6 +248,18 @@ END_TEST
  * that is pending does nothing and says so; one cancelled can be posted
  * again.
  */
+/*
+ * Threads: the clock counts from the instance's boot, not from the
+ * machine's (which has been up far longer than the bound).
+ */
+START_TEST(test_threads_clock_counts_from_the_boot)
+{
+	boot_threads(1);
+	ck_assert_uint_lt(ustreams_now_ns(), 60000000000ull);
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_threads_sooner_timer_is_not_held_up_by_a_later_one)
 {
 	struct thr_seen far = { 0 }, near = { 0 };
@@ -858,6 +870,7 @@ exec_suite(void)
 	    test_sim_event_reposted_then_cancelled_by_its_handler_is_done);
 	tcase_add_test(tc,
 	    test_threads_interrupt_events_run_on_their_devices_thread);
+	tcase_add_test(tc, test_threads_clock_counts_from_the_boot);
 	tcase_add_test(tc,
 	    test_threads_sooner_timer_is_not_held_up_by_a_later_one);
 	tcase_add_test(tc,
