@@ -376,30 +376,43 @@ START_TEST(bufcall_large_waiter_is_not_woken_by_small_frees)
 END_TEST
 
 /*
+ * With the budget full and a 65536-byte waiter (81920 bytes) left, free
+ * big blocks one at a time: the first n make no check (bs_checks stays);
+ * the next, which brings the blocks freed to 32 of 2560 bytes, 81920,
+ * makes exactly one.  What falls due runs after each free.
+ */
+static void
+release_big_until_81920_free(int n)
+{
+	uint64_t checks;
+
+	bstat();
+	checks = bs.bs_checks;
+	for (int i = 0; i < n; i++) {
+		release_big(1);
+		bstat();
+		ck_assert_uint_eq(bs.bs_checks, checks);
+		ustreams_sim_run_idle();
+	}
+	release_big(1);
+	bstat();
+	ck_assert_uint_eq(bs.bs_checks, checks + 1);
+	ustreams_sim_run_idle();
+}
+
+/*
  * A free checks only when its memory could make a waiter due: the frees
  * before the last one cannot, and make no check (bs_checks).
  */
 START_TEST(bufcall_frees_that_cannot_make_a_waiter_due_make_no_check)
 {
-	uint64_t checks;
-
 	boot_sim();
 	fill_all();
 	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
 	ck_assert_int_ne(bufcall(65536, BPRI_LO, cb_tag, (void *)'l'), 0);
 	bstat();
-	checks = bs.bs_checks;
-	ck_assert_uint_ge(checks, 2);		/* one per registration */
-	for (int i = 0; i < 31; i++) {
-		release_big(1);
-		ustreams_sim_run_idle();
-		bstat();
-		ck_assert_uint_eq(bs.bs_checks, checks);
-	}
-	release_big(1);				/* 32 of 2560: 81920 */
-	bstat();
-	ck_assert_uint_eq(bs.bs_checks, checks + 1);
-	ustreams_sim_run_idle();
+	ck_assert_uint_ge(bs.bs_checks, 2);	/* one per registration */
+	release_big_until_81920_free(31);
 	ck_assert_str_eq(trace, "L");
 	assert_identity();
 	release(nheld);
@@ -413,27 +426,13 @@ END_TEST
  */
 START_TEST(bufcall_check_forgets_the_footprint_it_posted)
 {
-	uint64_t checks;
-
 	boot_sim();
 	fill_all();
 	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'s'), 0);
 	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
 	release_big(1);				/* 2560: the small one is due */
-	bstat();
-	checks = bs.bs_checks;
-	/* Posted, not yet run, and after it has run. */
-	for (int i = 0; i < 30; i++) {
-		release_big(1);
-		bstat();
-		ck_assert_uint_eq(bs.bs_checks, checks);
-		ustreams_sim_run_idle();
-		ck_assert_str_eq(trace, "s");
-	}
-	release_big(1);				/* 32 of 2560: 81920 */
-	bstat();
-	ck_assert_uint_eq(bs.bs_checks, checks + 1);
-	ustreams_sim_run_idle();
+	/* The first free comes while it is posted, the rest after its run. */
+	release_big_until_81920_free(30);
 	ck_assert_str_eq(trace, "sL");
 	assert_identity();
 	release(nheld);
@@ -511,22 +510,13 @@ END_TEST
 START_TEST(unbufcall_of_the_smallest_waiter_stops_the_checks_for_it)
 {
 	bufcall_id_t s;
-	uint64_t checks;
 
 	boot_sim();
 	fill_all();
 	s = bufcall(64, BPRI_HI, cb_tag, (void *)'s');
 	ck_assert_int_ne(bufcall(65536, BPRI_HI, cb_tag, (void *)'L'), 0);
 	unbufcall(s);
-	bstat();
-	checks = bs.bs_checks;
-	for (int i = 0; i < 31; i++) {
-		release_big(1);
-		bstat();
-		ck_assert_uint_eq(bs.bs_checks, checks);
-	}
-	release_big(1);				/* 32 of 2560: 81920 */
-	ustreams_sim_run_idle();
+	release_big_until_81920_free(31);
 	ck_assert_str_eq(trace, "L");
 	assert_identity();
 	release(nheld);

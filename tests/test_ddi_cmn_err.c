@@ -278,13 +278,23 @@ START_TEST(test_locks_and_svs_are_streams_memory)
 }
 END_TEST
 
-START_TEST(test_lock_returns_the_pl_given)
+/* A sim instance and one lock, "test lock", to try the rules on. */
+static lock_t *
+boot_with_a_lock(void)
 {
 	lock_t *lk;
 
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
 	ck_assert_ptr_nonnull(lk);
+	return (lk);
+}
+
+START_TEST(test_lock_returns_the_pl_given)
+{
+	lock_t *lk;
+
+	lk = boot_with_a_lock();
 	ck_assert_int_eq(LOCK(lk, plstr), plstr);
 	UNLOCK(lk, plbase);
 	LOCK_DEALLOC(lk);
@@ -296,9 +306,7 @@ START_TEST(test_lock_owned_is_true_only_for_the_holder)
 {
 	lock_t *lk;
 
-	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
-	ck_assert_ptr_nonnull(lk);
+	lk = boot_with_a_lock();
 	ck_assert(!LOCK_OWNED(lk));
 	(void) LOCK(lk, plstr);
 	ck_assert(LOCK_OWNED(lk));
@@ -314,9 +322,7 @@ START_TEST(test_recursive_lock_panics_naming_the_lock)
 	lock_t *lk;
 	int line;
 
-	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
-	ck_assert_ptr_nonnull(lk);
+	lk = boot_with_a_lock();
 	(void) LOCK(lk, plstr);
 	HARNESS_EXPECT_PANIC((void) LOCK(lk, plstr)); line = __LINE__;
 	harness_assert_prefix(harness_panic_msg(),
@@ -334,9 +340,7 @@ START_TEST(test_unlock_of_a_lock_not_held_panics)
 	lock_t *lk;
 	int line;
 
-	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
-	ck_assert_ptr_nonnull(lk);
+	lk = boot_with_a_lock();
 	HARNESS_EXPECT_PANIC(UNLOCK(lk, plbase)); line = __LINE__;
 	harness_assert_prefix(harness_panic_msg(),
 	    "UNLOCK: test lock: not held by the caller (called from ");
@@ -351,9 +355,7 @@ START_TEST(test_lock_dealloc_of_a_held_lock_panics_naming_it)
 	lock_t *lk;
 	int line;
 
-	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	lk = LOCK_ALLOC(1, plbase, &test_lkinfo, KM_NOSLEEP);
-	ck_assert_ptr_nonnull(lk);
+	lk = boot_with_a_lock();
 	(void) LOCK(lk, plstr);
 	HARNESS_EXPECT_PANIC(LOCK_DEALLOC(lk)); line = __LINE__;
 	harness_assert_prefix(harness_panic_msg(),
