@@ -27,7 +27,7 @@ BENCH_UST_OBJS = $(addprefix $(BENCH_OBJ)/,main_ustreams.o \
 	alloc_ustreams.o alloc_jemalloc.o footprint.o bufcall_cost.o \
 	bufcall_latency.o wakeup.o)
 BENCH_STREAM_OBJS = $(addprefix $(BENCH_OBJ)/,main_stream.o \
-	flow_measure.o flow_ustreams.o flow_pipe.o)
+	flow_measure.o flow_ustreams.o flow_pipe.o flow_handoff.o)
 BENCH_GLIBC_OBJS = $(addprefix $(BENCH_OBJ)/,main_glibc.o alloc_glibc.o)
 BENCH_DPDK_OBJS = $(addprefix $(BENCH_OBJ)/,main_dpdk.o alloc_dpdk.o)
 BENCH_REPORT_OBJS = $(BENCH_OBJ)/report.o

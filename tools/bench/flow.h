@@ -4,13 +4,16 @@
  *
  * A flow is a path that carries messages from a writer to a reader: the
  * stream (flow_ustreams.c: write -> passthru -> loop -> read, on two loop
- * streams joined with LOOP_SET) or a pipe (flow_pipe.c).  Like an
+ * streams joined with LOOP_SET), a pipe (flow_pipe.c), or, for two
+ * threads only, a bare locked hand-off (flow_handoff.c): the least any
+ * locked queue costs, for reference.  Like an
  * allocator's table (bench.h), a flow is a table of loops, not of single
  * operations, so that the calls under test are direct calls in the timed
  * loop:
  *  - bf_echo: n times, write one message and read it back, on one thread;
  *  - bf_write: write n messages; bf_read: read n messages (a writer
  *    thread and a reader thread, run together).
+ * bf_echo may be NULL: the flow is measured with two threads only.
  * bf_open makes the path, bf_close takes it down again; between them the
  * path is empty whenever no loop runs (every loop reads what it wrote).
  *
@@ -46,7 +49,7 @@ struct flow_run {
 };
 
 struct bench_flow {
-	const char	*bf_name;	/* key part: "ustreams", "pipe" */
+	const char	*bf_name;	/* key part: "ustreams", "pipe", ... */
 	int		(*bf_open)(char *why, size_t len);
 	void		(*bf_close)(void);
 	int		(*bf_echo)(size_t size, long n, struct flow_run *fr);
@@ -56,21 +59,24 @@ struct bench_flow {
 
 extern const struct bench_flow bench_flow_ustreams;	/* flow_ustreams.c */
 extern const struct bench_flow bench_flow_pipe;		/* flow_pipe.c */
+extern const struct bench_flow bench_flow_handoff;	/* flow_handoff.c */
 
 /* The message sizes: a small message, and an Ethernet frame's payload. */
 #define	FLOW_NSIZES	2
 extern const size_t flow_sizes[FLOW_NSIZES];
 
 /*
- * flow_measure.c.  flow_one: the flows' bf_echo loops, runs alternating;
- * flow_two: their writer and reader threads, rounds alternating.  Each
- * emits, per flow and size, flow.NAME.WHAT.SIZE (ns per message:
- * median, fastest, slowest run), and flow.ratio.WHAT.SIZE (median, min,
- * max over alternating pairs of runs: the pipe's time over the stream's,
- * that is the stream's throughput over the pipe's), WHAT being the case
- * given (e.g. "one.sim").  A flow that could not be measured or failed
- * its check gets "flow.NAME.WHAT.SIZE invalid REASON" instead.
- * fl[0] is the stream, fl[1] the pipe.
+ * flow_measure.c.  fl lists the flows to measure side by side, ending
+ * with NULL: fl[0] is the pipe, which the others are compared with.
+ * flow_one: the flows' bf_echo loops, runs alternating (a flow without
+ * bf_echo is left out); flow_two: their writer and reader threads, rounds
+ * alternating.  Each emits, per flow and size, flow.NAME.WHAT.SIZE (ns
+ * per message: median, fastest, slowest run), and for every flow but the
+ * pipe flow.ratio.NAME.WHAT.SIZE (median, min, max over alternating
+ * runs: the pipe's time over the flow's, that is the flow's throughput
+ * over the pipe's), WHAT being the case given (e.g. "one.sim").  A flow
+ * that could not be measured or failed its check gets
+ * "flow.NAME.WHAT.SIZE invalid REASON" instead.
  */
 extern void flow_one(const struct bench_flow *const *fl, const char *what);
 extern void flow_two(const struct bench_flow *const *fl, const char *what);

@@ -1,25 +1,26 @@
 /*
- * How a throughput figure is measured: the stream and the pipe side by
- * side, on one thread and on two.
+ * How a throughput figure is measured: the pipe and the other flows side
+ * by side, on one thread and on two.  fl[0] is the pipe, the flow every
+ * other is compared with; the list ends with NULL.
  *
  * One thread (flow_one).  Each flow's bf_echo loop -- write a message,
  * read it back, n times -- is timed whole, as measure.c times an
  * allocator's loop: n calibrated so that a run lasts about bench_rep_ms
- * (these runs warm up), then bench_reps runs, the stream's and the pipe's
- * alternating.  The figure is ns per message; the ratio is the pipe's
- * time over the stream's, run pair by run pair, so that a machine whose
- * speed drifts treats both alike.
+ * (these runs warm up), then bench_reps runs, the flows' runs
+ * alternating.  A flow without bf_echo is left out.  The figure is ns
+ * per message; a flow's ratio is the pipe's time over its own, run by
+ * run, so that a machine whose speed drifts treats both alike.
  *
  * Two threads (flow_two).  A writer thread and a reader thread go
  * through a list of rounds together, each started at a barrier: in a
  * round the writer writes n messages of the round's flow and the reader
  * reads them.  A round's time runs from the earlier start to the later
  * end (the reader's last message), over n.  The flows' rounds alternate;
- * the first pair is a warm-up and n comes from a trial round per flow.
+ * the first round of each is a warm-up, and n comes from a trial round
+ * per flow.
  * Each thread is bound to a CPU of its own, as in threads.c; the stream's
  * service threads are the executive's, and not bound.  Every round ends
- * with the path empty, so that the next starts from an empty pipe or an
- * empty stream.
+ * with the path empty, so that the next starts from an empty path.
  *
  * Every message is checked (flow.h).  A flow whose check fails is not
  * run again in that part: its lines read "flow.NAME.WHAT.SIZE invalid
@@ -37,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define	NFLOWS		2		/* fl[0] the stream, fl[1] the pipe */
+#define	FLOWS_MAX	4		/* fl[0], the pipe, and the others */
 #define	FLOW_REPS_MAX	101
 #define	FLOW_TRIAL_N	1000		/* messages in a trial round */
 #define	FLOW_STUCK_S	60
@@ -45,7 +46,7 @@
 const size_t flow_sizes[FLOW_NSIZES] = { 64, 1500 };
 
 static _Atomic uint64_t flow_runs;	/* runs finished: the watchdog's */
-static uint64_t flow_checked[NFLOWS];	/* messages read and checked */
+static uint64_t flow_checked[FLOWS_MAX]; /* messages read and checked */
 
 /* Per flow, for one part: where its numbering is, and whether it failed. */
 struct flow_state {
@@ -86,18 +87,31 @@ emit_fig(const struct flow_state *fs, const char *what, size_t size,
 		bench_emit(key, f);
 }
 
+/* Flow f's ratio to the pipe (fs[0]): v, n pairs of runs. */
 static void
-emit_ratio(const struct flow_state *fs, const char *what, size_t size,
-    double *v, int n)
+emit_ratio(const struct flow_state *fs, int f, const char *what,
+    size_t size, double *v, int n)
 {
-	struct fig f;
+	struct fig fg;
 	char key[96];
 
-	if (fs[0].fs_failed || fs[1].fs_failed)
+	if (fs[0].fs_failed || fs[f].fs_failed)
 		return;
-	f = bench_fig_of(v, n);
-	(void) snprintf(key, sizeof (key), "flow.ratio.%s.%zu", what, size);
-	bench_emit(key, &f);
+	fg = bench_fig_of(v, n);
+	(void) snprintf(key, sizeof (key), "flow.ratio.%s.%s.%zu",
+	    fs[f].fs_flow->bf_name, what, size);
+	bench_emit(key, &fg);
+}
+
+/* How many flows fl lists, at most FLOWS_MAX. */
+static int
+flow_count(const struct bench_flow *const *fl)
+{
+	int n = 0;
+
+	while (n < FLOWS_MAX && fl[n] != NULL)
+		n++;
+	return (n);
 }
 
 /* One run of bf_echo; its time in ns, or NAN when it failed. */
@@ -141,36 +155,47 @@ echo_calibrate(struct flow_state *fs, int f, size_t size)
 void
 flow_one(const struct bench_flow *const *fl, const char *what)
 {
-	static double v[NFLOWS][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
+	static double v[FLOWS_MAX][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
 	int reps = bench_reps > FLOW_REPS_MAX ? FLOW_REPS_MAX : bench_reps;
-	struct flow_state fs[NFLOWS];
+	int nfl = flow_count(fl);
+	struct flow_state fs[FLOWS_MAX];
 
-	for (int f = 0; f < NFLOWS; f++)
-		state_open(&fs[f], fl[f]);
+	for (int f = 0; f < nfl; f++) {
+		if (fl[f]->bf_echo != NULL)
+			state_open(&fs[f], fl[f]);
+		else
+			fs[f] = (struct flow_state){ .fs_flow = fl[f] };
+	}
 	for (int s = 0; s < FLOW_NSIZES; s++) {
 		size_t size = flow_sizes[s];
-		long n[NFLOWS];
-		int nr = 0;
+		long n[FLOWS_MAX];
 
-		for (int f = 0; f < NFLOWS; f++)
-			n[f] = fs[f].fs_failed ? 0 :
+		for (int f = 0; f < nfl; f++)
+			n[f] = !fs[f].fs_open || fs[f].fs_failed ? 0 :
 			    echo_calibrate(&fs[f], f, size);
 		for (int i = 0; i < reps; i++) {
-			for (int f = 0; f < NFLOWS; f++)
+			for (int f = 0; f < nfl; f++)
 				v[f][i] = n[f] > 0 ?
 				    echo_run(&fs[f], f, size, n[f]) /
 				    (double)n[f] : NAN;
-			if (!isnan(v[0][i]) && !isnan(v[1][i]))
-				vr[nr++] = v[1][i] / v[0][i];
 		}
-		for (int f = 0; f < NFLOWS; f++) {
+		for (int f = 0; f < nfl; f++) {
 			struct fig fg = bench_fig_of(v[f], reps);
+			int nr = 0;
 
+			if (fl[f]->bf_echo == NULL)
+				continue;
 			emit_fig(&fs[f], what, size, &fg);
+			if (f == 0)
+				continue;
+			for (int i = 0; i < reps; i++) {
+				if (!isnan(v[0][i]) && !isnan(v[f][i]))
+					vr[nr++] = v[0][i] / v[f][i];
+			}
+			emit_ratio(fs, f, what, size, vr, nr);
 		}
-		emit_ratio(fs, what, size, vr, nr);
 	}
-	for (int f = 0; f < NFLOWS; f++)
+	for (int f = 0; f < nfl; f++)
 		state_close(&fs[f]);
 }
 
@@ -187,7 +212,7 @@ struct pair_round {
 };
 
 struct pair {
-	struct flow_state *pa_fs;	/* NFLOWS of them */
+	struct flow_state *pa_fs;	/* one per flow */
 	struct pair_round *pa_round;
 	int		pa_nrounds;
 	pthread_barrier_t pa_bar;
@@ -300,30 +325,30 @@ add_round(struct pair *pa, struct flow_state *fs, int f, size_t size,
 void
 flow_two(const struct bench_flow *const *fl, const char *what)
 {
-	static double v[NFLOWS][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
+	static double v[FLOWS_MAX][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
 	int reps = bench_reps > FLOW_REPS_MAX ? FLOW_REPS_MAX : bench_reps;
-	struct flow_state fs[NFLOWS];
+	int nfl = flow_count(fl);
+	struct flow_state fs[FLOWS_MAX];
 	struct pair pa = { .pa_fs = fs };
 
-	pa.pa_round = calloc((size_t)(reps + 1) * NFLOWS,
+	pa.pa_round = calloc((size_t)(reps + 1) * (size_t)nfl,
 	    sizeof (*pa.pa_round));
 	if (pa.pa_round == NULL)
 		return;
 	(void) pthread_mutex_init(&pa.pa_lock, NULL);
-	for (int f = 0; f < NFLOWS; f++)
+	for (int f = 0; f < nfl; f++)
 		state_open(&fs[f], fl[f]);
 	for (int s = 0; s < FLOW_NSIZES; s++) {
 		size_t size = flow_sizes[s];
 		double target = bench_rep_ms * 1e6;
-		long n[NFLOWS];
-		int nr = 0;
+		long n[FLOWS_MAX];
 
 		/* A trial round per flow gives n. */
 		pa.pa_nrounds = 0;
-		for (int f = 0; f < NFLOWS; f++)
+		for (int f = 0; f < nfl; f++)
 			(void) add_round(&pa, fs, f, size, FLOW_TRIAL_N);
 		pair_run(&pa);
-		for (int f = 0; f < NFLOWS; f++) {
+		for (int f = 0; f < nfl; f++) {
 			double t = round_ok(&pa.pa_round[f]) ?
 			    round_ns(&pa.pa_round[f]) : 0;
 
@@ -332,42 +357,47 @@ flow_two(const struct bench_flow *const *fl, const char *what)
 			if (n[f] < 100)
 				n[f] = 100;
 		}
-		/* A warm-up pair, then the measured ones. */
+		/* A warm-up round of each, then the measured ones. */
 		pa.pa_nrounds = 0;
 		for (int i = 0; i <= reps; i++) {
-			for (int f = 0; f < NFLOWS; f++)
+			for (int f = 0; f < nfl; f++)
 				(void) add_round(&pa, fs, f, size, n[f]);
 		}
 		pair_run(&pa);
 		for (int i = 1; i <= reps; i++) {
-			struct pair_round *r = &pa.pa_round[i * NFLOWS];
+			struct pair_round *r = &pa.pa_round[i * nfl];
 
-			for (int f = 0; f < NFLOWS; f++)
+			for (int f = 0; f < nfl; f++)
 				v[f][i - 1] = round_ok(&r[f]) ?
 				    round_ns(&r[f]) / (double)n[f] : NAN;
-			if (round_ok(&r[0]) && round_ok(&r[1]))
-				vr[nr++] = v[1][i - 1] / v[0][i - 1];
 		}
-		for (int f = 0; f < NFLOWS; f++) {
+		for (int f = 0; f < nfl; f++) {
 			struct fig fg = bench_fig_of(v[f], reps);
+			int nr = 0;
 
 			emit_fig(&fs[f], what, size, &fg);
+			if (f == 0)
+				continue;
+			for (int i = 0; i < reps; i++) {
+				if (!isnan(v[0][i]) && !isnan(v[f][i]))
+					vr[nr++] = v[0][i] / v[f][i];
+			}
+			emit_ratio(fs, f, what, size, vr, nr);
 		}
-		emit_ratio(fs, what, size, vr, nr);
 	}
-	for (int f = 0; f < NFLOWS; f++)
+	for (int f = 0; f < nfl; f++)
 		state_close(&fs[f]);
 	(void) pthread_mutex_destroy(&pa.pa_lock);
 	free(pa.pa_round);
 }
 
-/* Messages read and checked so far, per flow (fl[0], fl[1]). */
+/* Messages read and checked so far, per flow. */
 void
 flow_emit_checked(const struct bench_flow *const *fl)
 {
 	char key[64];
 
-	for (int f = 0; f < NFLOWS; f++) {
+	for (int f = 0; f < flow_count(fl); f++) {
 		(void) snprintf(key, sizeof (key), "flow.%s.checked",
 		    fl[f]->bf_name);
 		bench_emitf(key, "%llu", (unsigned long long)flow_checked[f]);

@@ -12,7 +12,9 @@
  *	one.thr	the same under the threads executive (two service
  *		threads); what flow control defers, the stream head's
  *		calls run on their way out, as SVR4 did
- *	two	a writer thread and a reader thread, threads executive
+ *	two	a writer thread and a reader thread, threads executive;
+ *		beside them a bare locked hand-off (flow_handoff.c), the
+ *		least any locked queue costs on this machine
  *
  * Two instances are booted in turn (a process runs one at a time), each
  * with the default 16 MB budget.  Prints "key figures" lines (bench.h)
@@ -64,8 +66,9 @@ instance_shutdown(void)
 int
 main(void)
 {
-	static const struct bench_flow *const fl[] = { &bench_flow_ustreams,
-		&bench_flow_pipe };
+	/* The pipe first: the others are compared with it. */
+	static const struct bench_flow *const fl[] = { &bench_flow_pipe,
+		&bench_flow_ustreams, &bench_flow_handoff, NULL };
 
 	bench_init();
 	(void) signal(SIGPIPE, SIG_IGN);
