@@ -997,14 +997,24 @@ section_targets(void)
 		target(-1, "bufcall adds nothing measurable to freeb when no "
 		    "one waits", "-");
 	} else {
-		/* Measurable: beyond 3%, and beyond the runs' own spread. */
+		/*
+		 * Measurable: the medians differ beyond 3% and beyond the
+		 * runs' own spread, and so do the fastest runs.  A cost that
+		 * freeb pays raises every run, the fastest too; a phase of
+		 * the machine's (here, runs at two speeds, the slower
+		 * falling more often into one set than the other) moves the
+		 * medians and leaves the fastest alone.
+		 */
 		double noise = fmax(TOLERANCE * h[0],
 		    fmax(h[2] - h[1], a[2] - a[1]) / 2);
+		bool median = a[0] - h[0] > noise;
+		bool fastest = a[1] - h[1] > TOLERANCE * h[1];
 
-		target(a[0] - h[0] <= noise,
+		target(!(median && fastest),
 		    "bufcall adds nothing measurable to freeb when no one "
 		    "waits", "%.1f ns once waiters came and went, %.1f before "
-		    "any (noise here: %.1f ns)", a[0], h[0], noise);
+		    "any (noise here: %.1f ns); fastest runs %.1f and %.1f ns",
+		    a[0], h[0], noise, a[1], h[1]);
 	}
 	target_stream();
 	p("\n  %d pass, %d miss, %d not measured\n", npass, nmiss, nna);
