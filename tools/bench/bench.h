@@ -184,6 +184,14 @@ extern void bench_pair_init(const char *argv0);
 extern void bench_pair(void);
 extern void bench_pair_fini(void);
 
+/*
+ * DPDK for bench-ustreams' two-thread figures (threads.c), so that they
+ * are measured in the same runs as ustreams': bench_dpdk under the name
+ * "dpdk_same", or NULL when the EAL is not up.  Only between
+ * bench_pair_init and bench_pair_fini.
+ */
+extern const struct bench_alloc *bench_pair_dpdk(void);
+
 /* The ustreams-only parts (bench-ustreams). */
 extern void bench_footprint(void);		/* footprint.c */
 extern void bench_bufcall_cost(void);		/* bufcall_cost.c */

@@ -6,7 +6,8 @@
  * each size; bursts of 32; allocb+freeb against DPDK's pktmbufs, in
  * pairs of alternating runs (pair.c; where DPDK is installed); two
  * threads (and, for scale, two threads that allocate nothing);
- * producer/consumer (and the ring alone); the header and class
+ * producer/consumer (and the ring alone), both with DPDK's rounds among
+ * ustreams' where DPDK is installed; the header and class
  * footprints; bufcall's cost to freeb; bufcall's wake-up latency, and a
  * bare condition-variable wake-up for scale.  allocb and freeb do
  * not involve the executive: the threads executive is booted because the
@@ -15,7 +16,8 @@
  *
  * Prints "key figures" lines (bench.h); run it through the report
  * program, which merges it with bench-glibc and bench-dpdk.  DPDK's own
- * figures stay bench-dpdk's; this program gives only the paired ones.
+ * figures stay bench-dpdk's; this program gives only those measured
+ * beside ustreams' (pair.*, dpdk_same.*).
  */
 #include "bench.h"
 
@@ -48,12 +50,12 @@ main(int argc, char **argv)
 {
 	static const struct bench_alloc *const both[] = { &bench_ustreams,
 		&bench_jemalloc };
-	static const struct bench_alloc *const three[] = { &bench_ustreams,
+	const struct bench_alloc *set[BENCH_SET_MAX] = { &bench_ustreams,
 		&bench_jemalloc, &bench_arith };
 	struct ustreams_config cfg;
 	struct fig at[2];
-	double ns[3];
-	int error;
+	double ns[BENCH_SET_MAX];
+	int error, nset = 3;
 
 	(void) argc;
 	bench_init();
@@ -74,12 +76,17 @@ main(int argc, char **argv)
 	bench_section_single(both, 2, at);
 	bench_section_burst(both, 2);
 	bench_pair();
-	bench_pair_fini();
 	ns[0] = at[0].f_med;
 	ns[1] = at[1].f_med;
 	ns[2] = 1.0;
-	bench_scaling(three, 3, BENCH_SIZE, ns);
-	bench_pipeline(three, 3, BENCH_SIZE, ns);
+	/* DPDK in the same rounds, when it is here (calibrated as ustreams). */
+	if ((set[3] = bench_pair_dpdk()) != NULL) {
+		ns[3] = at[0].f_med;
+		nset = 4;
+	}
+	bench_scaling(set, nset, BENCH_SIZE, ns);
+	bench_pipeline(set, nset, BENCH_SIZE, ns);
+	bench_pair_fini();
 	bench_footprint();
 	bench_bufcall_cost();
 	bench_bufcall_latency();

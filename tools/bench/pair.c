@@ -17,13 +17,17 @@
  *	pair.burst_bulk.2048	bursts of 32, against DPDK's bulk calls
  *	pair.WHAT.SIZE.NAME	each allocator's own figure in those runs
  *
+ * bench_pair_dpdk lends DPDK to the two-thread figures too (threads.c),
+ * which then alternate DPDK's rounds with ustreams' in the same way:
+ * dpdk_same.scaling.2048, dpdk_same.pipeline.2048 and the rest.
+ *
  * DPDK's loops and pools are alloc_dpdk.c's, as in bench-dpdk.  DPDK
  * wants rte_eal_init called as early as possible in main, on the thread
  * that becomes its main lcore (that thread then has a mempool cache, and
  * the paired runs are made on it); so bench_pair_init runs before the
- * instance is booted.  The EAL is stopped as soon as the pairs are
- * measured, so that the rest of bench-ustreams runs without DPDK's
- * memory mapped.
+ * instance is booted.  The EAL is stopped as soon as the pairs and the
+ * two-thread figures are measured, so that the rest of bench-ustreams
+ * runs without DPDK's memory mapped.
  *
  * mk/bench.mk defines BENCH_DPDK when DPDK is installed and links it in;
  * without it, bench_pair says so (skip.pair) and measures nothing, and
@@ -93,6 +97,22 @@ pair_measure(void)
 	    BENCH_BURST);
 }
 #endif	/* BENCH_DPDK */
+
+const struct bench_alloc *
+bench_pair_dpdk(void)
+{
+#ifdef BENCH_DPDK
+	static struct bench_alloc same;
+
+	if (!pair_ready)
+		return (NULL);
+	same = bench_dpdk;
+	same.ba_name = "dpdk_same";
+	return (&same);
+#else
+	return (NULL);
+#endif
+}
 
 void
 bench_pair(void)

@@ -562,10 +562,13 @@ section_threads(void)
 	    "blocks\n\n", SIZE);
 	p("   %-10s %-24s %-24s %8s\n", "", "1 thread: ns/op",
 	    "2 threads: ns/op (all)", "scaling");
-	for (int a = 0; a <= NALLOCS; a++) {
-		const char *al = a < NALLOCS ? allocs[a] : "arith";
+	for (int a = 0; a <= NALLOCS + 1; a++) {
+		const char *al = a < NALLOCS ? allocs[a] :
+		    a == NALLOCS ? "dpdk_same" : "arith";
 		char c1[64], c2[64];
 
+		if (a == NALLOCS && get("dpdk_same.scaling.%d", SIZE) == NULL)
+			continue;
 		sc = num("%s.scaling.%d", al, SIZE);
 		(void) fig(f1, "%s.threads1.%d", al, SIZE);
 		(void) fig(f2, "%s.threads2.%d", al, SIZE);
@@ -573,7 +576,7 @@ section_threads(void)
 		    ns(b1, sizeof (b1), f1), spread(s1, sizeof (s1), f1));
 		(void) snprintf(c2, sizeof (c2), "%s %s",
 		    ns(b2, sizeof (b2), f2), spread(s2, sizeof (s2), f2));
-		if (a == NALLOCS)
+		if (a == NALLOCS + 1)
 			p("   for scale, two threads that allocate nothing:\n");
 		if (isnan(sc))
 			p("   %-10s %-24s %-24s %8s\n", al, c1, c2, "-");
@@ -589,6 +592,10 @@ section_threads(void)
 	    "DPDK's threads "
 	    "register as lcores (rte_thread_register)\n   to get a mempool "
 	    "cache.  arith: a loop of arithmetic, no memory traffic.\n");
+	if (get("dpdk_same.scaling.%d", SIZE) != NULL)
+		p("   dpdk_same: DPDK in bench-ustreams, its rounds alternating "
+		    "with ustreams'; dpdk:\n   DPDK's own program, at another "
+		    "time.\n");
 	sc = num("arith.scaling.%d", SIZE);
 	if (!isnan(sc) && sc < 1.8)
 		p("   NOTE: in this run the machine gave two threads that "
@@ -608,15 +615,22 @@ section_pipeline(void)
 	    "%d bytes\n\n", SIZE);
 	p("   %-10s %-24s %-16s %8s\n", "", "ns per block", "1 thread (ns)",
 	    "ratio");
-	for (int a = 0; a <= NALLOCS; a++) {
-		const char *al = a < NALLOCS ? allocs[a] : "arith";
+	for (int a = 0; a <= NALLOCS + 1; a++) {
+		const char *al = a < NALLOCS ? allocs[a] :
+		    a == NALLOCS ? "dpdk_same" : "arith";
 		char cell[64];
 
+		if (a == NALLOCS && get("dpdk_same.pipeline.%d", SIZE) == NULL)
+			continue;
 		(void) fig(f, "%s.pipeline.%d", al, SIZE);
-		(void) fig(single, "%s.single.%d", al, SIZE);
+		/* dpdk_same's one thread: DPDK's side of the paired runs. */
+		if (a == NALLOCS)
+			(void) fig(single, "pair.single.%d.dpdk", SIZE);
+		else
+			(void) fig(single, "%s.single.%d", al, SIZE);
 		(void) snprintf(cell, sizeof (cell), "%s %s",
 		    ns(b, sizeof (b), f), spread(s, sizeof (s), f));
-		if (a == NALLOCS) {
+		if (a == NALLOCS + 1) {
 			p("   for scale, the ring alone (a token, nothing "
 			    "allocated):\n");
 			p("   %-10s %-24s\n", "ring", cell);
@@ -631,6 +645,10 @@ section_pipeline(void)
 	    "over blocks; ratio: that over one thread's allocation+free\n"
 	    "   (section 1).  Both threads are bound to CPUs of their own, "
 	    "as in section 3.\n");
+	if (get("dpdk_same.pipeline.%d", SIZE) != NULL)
+		p("   dpdk_same: DPDK in bench-ustreams, its rounds alternating "
+		    "with ustreams'; its one\n   thread figure from the paired "
+		    "runs of section 1.\n");
 	if (fig(f, "arith.pipeline.%d", SIZE) && f[0] > 2 * f[1])
 		p("   NOTE: in this run the ring alone took from %.1f to %.1f "
 		    "ns per token (median\n   %.1f): the two threads were "
@@ -916,12 +934,40 @@ target_stream(void)
 		    "executive: %.2fx)", two, ho, one);
 }
 
+/*
+ * DPDK's two-thread figures from the same runs as ustreams' (bench-ustreams
+ * with DPDK linked in), as a clause for a target's line; "" without them.
+ */
+static const char *
+dpdk_same_scaling(char *buf, size_t len)
+{
+	double sc = num("dpdk_same.scaling.%d", SIZE);
+
+	if (isnan(sc))
+		return ("");
+	(void) snprintf(buf, len, "; DPDK in the same runs: %.2fx", sc);
+	return (buf);
+}
+
+static const char *
+dpdk_same_pipeline(char *buf, size_t len)
+{
+	double f[3], s[3];
+
+	if (!fig(f, "dpdk_same.pipeline.%d", SIZE) ||
+	    !fig(s, "pair.single.%d.dpdk", SIZE))
+		return ("");
+	(void) snprintf(buf, len, "; DPDK in the same runs: %.1f vs %.1f ns, "
+	    "%.2fx", f[0], s[0], f[0] / s[0]);
+	return (buf);
+}
+
 static void
 section_targets(void)
 {
 	double u[3], d[3], j[3], f[3], h[3], a[3], pr[3];
 	double sc, hdr;
-	char why[LINE + 32];
+	char why[LINE + 32], clause[96];
 
 	p("Targets (from the issues; information, not a test)\n\n");
 	if (skipped("dpdk") != NULL)
@@ -972,8 +1018,9 @@ section_targets(void)
 		target(-1, "2 threads at least 1.8x one thread", "-");
 	else
 		target(sc >= 1.8, "2 threads at least 1.8x one thread",
-		    "%.2fx (threads that allocate nothing: %.2fx)", sc,
-		    num("arith.scaling.%d", SIZE));
+		    "%.2fx (threads that allocate nothing: %.2fx%s)", sc,
+		    num("arith.scaling.%d", SIZE), dpdk_same_scaling(clause,
+		    sizeof (clause)));
 
 	(void) fig(f, "ustreams.pipeline.%d", SIZE);
 	(void) fig(u, "ustreams.single.%d", SIZE);
@@ -982,7 +1029,8 @@ section_targets(void)
 	else
 		target(f[0] <= 2 * u[0],
 		    "producer/consumer at most 2x one thread",
-		    "%.1f vs %.1f ns (%.2fx)", f[0], u[0], f[0] / u[0]);
+		    "%.1f vs %.1f ns (%.2fx%s)", f[0], u[0], f[0] / u[0],
+		    dpdk_same_pipeline(clause, sizeof (clause)));
 
 	hdr = num("ustreams.header");
 	if (isnan(hdr))
