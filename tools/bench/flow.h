@@ -89,6 +89,13 @@ extern void flow_two(const struct bench_flow *const *fl, const char *what);
 extern void flow_emit_checked(const struct bench_flow *const *fl);
 extern void flow_watchdog_start(void);
 
+/*
+ * The calling thread's message buffer (FLOW_SIZE_MAX + 1 bytes, 64-byte
+ * aligned), filled with the pattern on first use; flow_measure.c.  Per
+ * thread, so that a writer and a reader never share one.
+ */
+extern unsigned char *flow_buffer(void);
+
 /* Fill a message buffer once: the pattern between the numbers. */
 static inline void
 flow_fill(unsigned char *buf, size_t size)

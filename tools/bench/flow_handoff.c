@@ -58,20 +58,6 @@ static bool ho_reader_asleep, ho_writer_asleep;
 static struct ho_slot *ho_slots;		/* all HO_NSLOTS */
 static struct ho_slot *ho_stash;		/* the writer's own */
 
-static __thread unsigned char ho_buf[FLOW_SIZE_MAX + 1]
-    __attribute__((aligned(64)));
-static __thread bool ho_filled;
-
-static unsigned char *
-ho_buffer(void)
-{
-	if (!ho_filled) {
-		flow_fill(ho_buf, sizeof (ho_buf));
-		ho_filled = true;
-	}
-	return (ho_buf);
-}
-
 static int
 ho_open(char *why, size_t len)
 {
@@ -214,7 +200,7 @@ ho_give_back(struct ho_slot *prev)
 static int
 ho_write(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = ho_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++)
 		ho_write_one(buf, size, fr->fr_seq + (uint64_t)i);
@@ -228,7 +214,7 @@ ho_write(size_t size, long n, struct flow_run *fr)
 static int
 ho_read(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = ho_buffer();
+	unsigned char *buf = flow_buffer();
 	struct ho_slot *s = NULL;
 	int rc = 0;
 

@@ -56,6 +56,20 @@ struct flow_state {
 	bool		fs_failed;
 };
 
+static __thread unsigned char flow_buf[FLOW_SIZE_MAX + 1]
+    __attribute__((aligned(64)));
+static __thread bool flow_filled;
+
+unsigned char *
+flow_buffer(void)
+{
+	if (!flow_filled) {
+		flow_fill(flow_buf, sizeof (flow_buf));
+		flow_filled = true;
+	}
+	return (flow_buf);
+}
+
 static void
 state_open(struct flow_state *fs, const struct bench_flow *bf)
 {
@@ -101,6 +115,34 @@ emit_ratio(const struct flow_state *fs, int f, const char *what,
 	(void) snprintf(key, sizeof (key), "flow.ratio.%s.%s.%zu",
 	    fs[f].fs_flow->bf_name, what, size);
 	bench_emit(key, &fg);
+}
+
+/*
+ * Emit each flow's figure from its runs v[f][0..reps-1] and, for every
+ * flow but the pipe (fs[0]), its ratio to the pipe run by run.  A flow
+ * that was not run in this part (not fs_open) is left out.
+ */
+static void
+emit_flows(const struct flow_state *fs, int nfl, const char *what,
+    size_t size, double v[][FLOW_REPS_MAX], int reps)
+{
+	static double vr[FLOW_REPS_MAX];
+
+	for (int f = 0; f < nfl; f++) {
+		struct fig fg = bench_fig_of(v[f], reps);
+		int nr = 0;
+
+		if (!fs[f].fs_open && !fs[f].fs_failed)
+			continue;
+		emit_fig(&fs[f], what, size, &fg);
+		if (f == 0)
+			continue;
+		for (int i = 0; i < reps; i++) {
+			if (!isnan(v[0][i]) && !isnan(v[f][i]))
+				vr[nr++] = v[0][i] / v[f][i];
+		}
+		emit_ratio(fs, f, what, size, vr, nr);
+	}
 }
 
 /* How many flows fl lists, at most FLOWS_MAX. */
@@ -155,7 +197,7 @@ echo_calibrate(struct flow_state *fs, int f, size_t size)
 void
 flow_one(const struct bench_flow *const *fl, const char *what)
 {
-	static double v[FLOWS_MAX][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
+	static double v[FLOWS_MAX][FLOW_REPS_MAX];
 	int reps = bench_reps > FLOW_REPS_MAX ? FLOW_REPS_MAX : bench_reps;
 	int nfl = flow_count(fl);
 	struct flow_state fs[FLOWS_MAX];
@@ -179,21 +221,7 @@ flow_one(const struct bench_flow *const *fl, const char *what)
 				    echo_run(&fs[f], f, size, n[f]) /
 				    (double)n[f] : NAN;
 		}
-		for (int f = 0; f < nfl; f++) {
-			struct fig fg = bench_fig_of(v[f], reps);
-			int nr = 0;
-
-			if (fl[f]->bf_echo == NULL)
-				continue;
-			emit_fig(&fs[f], what, size, &fg);
-			if (f == 0)
-				continue;
-			for (int i = 0; i < reps; i++) {
-				if (!isnan(v[0][i]) && !isnan(v[f][i]))
-					vr[nr++] = v[0][i] / v[f][i];
-			}
-			emit_ratio(fs, f, what, size, vr, nr);
-		}
+		emit_flows(fs, nfl, what, size, v, reps);
 	}
 	for (int f = 0; f < nfl; f++)
 		state_close(&fs[f]);
@@ -325,7 +353,7 @@ add_round(struct pair *pa, struct flow_state *fs, int f, size_t size,
 void
 flow_two(const struct bench_flow *const *fl, const char *what)
 {
-	static double v[FLOWS_MAX][FLOW_REPS_MAX], vr[FLOW_REPS_MAX];
+	static double v[FLOWS_MAX][FLOW_REPS_MAX];
 	int reps = bench_reps > FLOW_REPS_MAX ? FLOW_REPS_MAX : bench_reps;
 	int nfl = flow_count(fl);
 	struct flow_state fs[FLOWS_MAX];
@@ -371,19 +399,7 @@ flow_two(const struct bench_flow *const *fl, const char *what)
 				v[f][i - 1] = round_ok(&r[f]) ?
 				    round_ns(&r[f]) / (double)n[f] : NAN;
 		}
-		for (int f = 0; f < nfl; f++) {
-			struct fig fg = bench_fig_of(v[f], reps);
-			int nr = 0;
-
-			emit_fig(&fs[f], what, size, &fg);
-			if (f == 0)
-				continue;
-			for (int i = 0; i < reps; i++) {
-				if (!isnan(v[0][i]) && !isnan(v[f][i]))
-					vr[nr++] = v[0][i] / v[f][i];
-			}
-			emit_ratio(fs, f, what, size, vr, nr);
-		}
+		emit_flows(fs, nfl, what, size, v, reps);
 	}
 	for (int f = 0; f < nfl; f++)
 		state_close(&fs[f]);

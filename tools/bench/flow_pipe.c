@@ -21,20 +21,6 @@
 static int pipe_rfd = -1, pipe_wfd = -1;
 static bool pipe_told;			/* flow.pipe.bufsize printed */
 
-static __thread unsigned char pipe_buf[FLOW_SIZE_MAX + 1]
-    __attribute__((aligned(64)));
-static __thread bool pipe_filled;
-
-static unsigned char *
-pipe_buffer(void)
-{
-	if (!pipe_filled) {
-		flow_fill(pipe_buf, sizeof (pipe_buf));
-		pipe_filled = true;
-	}
-	return (pipe_buf);
-}
-
 static int
 pipe_open(char *why, size_t len)
 {
@@ -107,7 +93,7 @@ pipe_read_one(unsigned char *buf, size_t size, uint64_t seq,
 static int
 pipe_echo(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = pipe_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		uint64_t seq = fr->fr_seq + (uint64_t)i;
@@ -123,7 +109,7 @@ pipe_echo(size_t size, long n, struct flow_run *fr)
 static int
 pipe_write(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = pipe_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		if (pipe_write_one(buf, size, fr->fr_seq + (uint64_t)i,
@@ -139,7 +125,7 @@ pipe_write(size_t size, long n, struct flow_run *fr)
 static int
 pipe_read(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = pipe_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		if (pipe_read_one(buf, size, fr->fr_seq + (uint64_t)i,

@@ -32,21 +32,6 @@
 static int ust_wsd = -1;		/* writing stream, passthru pushed */
 static int ust_rsd = -1;		/* the reading stream, RMSGN */
 
-/* Per thread: the writer's and the reader's buffers are not shared. */
-static __thread unsigned char ust_buf[FLOW_SIZE_MAX + 1]
-    __attribute__((aligned(64)));
-static __thread bool ust_filled;
-
-static unsigned char *
-ust_buffer(void)
-{
-	if (!ust_filled) {
-		flow_fill(ust_buf, sizeof (ust_buf));
-		ust_filled = true;
-	}
-	return (ust_buf);
-}
-
 /*
  * Add what passthru counted going down to the total, printed as
  * flow.ustreams.passthru: the messages did go through the module.
@@ -147,7 +132,7 @@ ust_read_one(unsigned char *buf, size_t size, uint64_t seq,
 static int
 ust_echo(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = ust_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		uint64_t seq = fr->fr_seq + (uint64_t)i;
@@ -168,7 +153,7 @@ ust_echo(size_t size, long n, struct flow_run *fr)
 static int
 ust_write(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = ust_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		if (ust_write_one(buf, size, fr->fr_seq + (uint64_t)i,
@@ -184,7 +169,7 @@ ust_write(size_t size, long n, struct flow_run *fr)
 static int
 ust_read(size_t size, long n, struct flow_run *fr)
 {
-	unsigned char *buf = ust_buffer();
+	unsigned char *buf = flow_buffer();
 
 	for (long i = 0; i < n; i++) {
 		if (ust_read_one(buf, size, fr->fr_seq + (uint64_t)i,
