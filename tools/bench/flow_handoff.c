@@ -150,8 +150,20 @@ ho_write_one(unsigned char *buf, size_t size, uint64_t seq)
 	pthread_mutex_unlock(&ho_lock);
 }
 
+/* Put a slot the reader is done with on the free list (ho_lock held). */
+static void
+ho_free_slot(struct ho_slot *s)
+{
+	s->hs_next = ho_free;
+	__atomic_store_n(&ho_free, s, __ATOMIC_RELAXED);
+	if (ho_writer_asleep) {
+		ho_writer_asleep = false;
+		pthread_cond_signal(&ho_writable);
+	}
+}
+
 /*
- * Take the next message, giving back *prev (the slot of the one read
+ * Take the next message, giving back prev (the slot of the one read
  * before, or NULL) in the same hold of the lock.
  */
 static struct ho_slot *
@@ -159,17 +171,10 @@ ho_take(struct ho_slot *prev)
 {
 	struct ho_slot *s;
 
-	if (__atomic_load_n(&ho_first, __ATOMIC_RELAXED) == NULL)
-		(void) ho_spin(&ho_first);
+	(void) ho_spin(&ho_first);
 	pthread_mutex_lock(&ho_lock);
-	if (prev != NULL) {
-		prev->hs_next = ho_free;
-		__atomic_store_n(&ho_free, prev, __ATOMIC_RELAXED);
-		if (ho_writer_asleep) {
-			ho_writer_asleep = false;
-			pthread_cond_signal(&ho_writable);
-		}
-	}
+	if (prev != NULL)
+		ho_free_slot(prev);
 	while ((s = ho_first) == NULL) {
 		ho_reader_asleep = true;
 		pthread_cond_wait(&ho_readable, &ho_lock);
@@ -188,12 +193,7 @@ ho_give_back(struct ho_slot *prev)
 	if (prev == NULL)
 		return;
 	pthread_mutex_lock(&ho_lock);
-	prev->hs_next = ho_free;
-	__atomic_store_n(&ho_free, prev, __ATOMIC_RELAXED);
-	if (ho_writer_asleep) {
-		ho_writer_asleep = false;
-		pthread_cond_signal(&ho_writable);
-	}
+	ho_free_slot(prev);
 	pthread_mutex_unlock(&ho_lock);
 }
 
@@ -219,14 +219,12 @@ ho_read(size_t size, long n, struct flow_run *fr)
 	int rc = 0;
 
 	for (long i = 0; i < n; i++) {
-		size_t len;
-
 		s = ho_take(s);
 		if (rc != 0)
 			continue;
-		len = s->hs_len <= FLOW_SIZE_MAX ? s->hs_len : FLOW_SIZE_MAX;
-		memcpy(buf, s->hs_data, len);
-		if (!flow_check(buf, (ssize_t)len, size,
+		/* hs_len: at most FLOW_SIZE_MAX, as every flow's size is. */
+		memcpy(buf, s->hs_data, s->hs_len);
+		if (!flow_check(buf, (ssize_t)s->hs_len, size,
 		    fr->fr_seq + (uint64_t)i, fr))
 			rc = -1;
 	}
