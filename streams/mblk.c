@@ -21,7 +21,10 @@
  *  - db_ref counts the mblks whose b_datap names the dblk, plus one for
  *    its home mblk while that mblk is in use but names another dblk (only
  *    pullupmsg re-points a block); so the object is given back exactly when
- *    db_ref drops to 0, and its home mblk is then always free.
+ *    db_ref drops to 0, and its home mblk is then always free.  An
+ *    esballoc object counts its home mblk apart (DB_UHOLDS, mblk_impl.h),
+ *    so that its free routine runs when the last block naming the caller's
+ *    buffer goes.
  *  - b_ustate is MB_UALLOC from allocation to free, MB_UFREE after;
  *    freeb, freemsg and dupb check it, in every build, so a block freed
  *    twice is reported (with where it was freed first) instead of
@@ -122,16 +125,39 @@ mblk_ctor(mblk_t *obj, unsigned cls)
 	    (unsigned char *)obj + strclass_footprint[cls]);
 }
 
+/*
+ * The largest footprint of one block: the budget, and what db_usize can
+ * record.  physreq_prep refuses an alignment no block could meet.
+ */
+static size_t
+mblk_footprint_max(void)
+{
+	return (ust_mem_size() < UINT32_MAX ? ust_mem_size() : UINT32_MAX);
+}
+
 static __attribute__((noinline, cold)) mblk_t *
 allocb_oversize(uint32_t size, uint_t pri, size_t align, size_t boundary)
 {
 	size_t slack = (align > 1 ? align - 1 : 0) + (boundary != 0 ? size : 0);
-	size_t footprint = ust_mem_usable(SC_HDRSIZE + (size_t)size + slack);
-	struct strcpu *cpu = strcpu_self();
+	size_t need = SC_HDRSIZE + (size_t)size + slack;
+	size_t footprint;
+	struct strcpu *cpu;
 	unsigned char *base, *lim;
 	uintptr_t b;
 	mblk_t *mp;
 
+	/*
+	 * Callers bound size and align by the budget, so need cannot wrap;
+	 * a footprint past what a block can record is refused like one past
+	 * the budget (nallocx answers 0 for sizes it cannot serve).
+	 */
+	ASSERT(need >= slack);
+	footprint = need <= mblk_footprint_max() ? ust_mem_usable(need) : 0;
+	if (footprint < need || footprint > mblk_footprint_max()) {
+		strcache_count_fail(SC_OVERSIZE, pri);
+		return (NULL);
+	}
+	cpu = strcpu_self();
 	if (cpu == NULL || !strcpu_admit(cpu, pri, footprint) ||
 	    (mp = strcache_alloc_oversize(footprint)) == NULL) {
 		strcache_count_fail(SC_OVERSIZE, pri);
@@ -245,8 +271,11 @@ is_pow2(paddr_t x)
  * requirements (alignment 1, no boundary, any address), or NULL (flag
  * KM_NOSLEEP and no memory).  physreq_prep checks it and returns 1 when
  * allocb_physreq can honour it, 0 when not (alignment or boundary not a
- * power of two, boundary smaller than alignment, phys_dmasize too small to
- * reach the STREAMS memory region).
+ * power of two, boundary smaller than alignment, an alignment no block of
+ * the budget could meet, phys_dmasize too small to reach the STREAMS
+ * memory region).  What it accepts is kept aside: allocb_physreq uses
+ * that, so that fields changed afterwards take effect only when prepared
+ * again.
  */
 physreq_t *
 physreq_alloc(int flag)
@@ -280,34 +309,41 @@ physreq_prep(physreq_t *preqp, int flag)
 	    (preqp->phys_boundary != 0 && (!is_pow2(preqp->phys_boundary) ||
 	    preqp->phys_boundary < preqp->phys_align)))
 		return (0);
+	if (preqp->phys_align > mblk_footprint_max() - SC_HDRSIZE)
+		return (0);
 	top = (uintptr_t)ms.ms_region + ms.ms_region_size;
 	if (preqp->phys_dmasize != 0 && preqp->phys_dmasize < 64 &&
 	    top > ((uintptr_t)1 << preqp->phys_dmasize))
 		return (0);
+	preqp->phys_ualign = preqp->phys_align;
+	preqp->phys_uboundary = preqp->phys_boundary;
 	preqp->phys_uprepped = 1;
 	return (1);
 }
 
 /*
- * allocb_physreq - allocb whose buffer meets *preqp: starts on a multiple
- * of phys_align, does not cross a multiple of phys_boundary, lies below
- * 2^phys_dmasize.  Buffers are always contiguous, so PREQ_PHYSCONTIG and
- * any phys_max_scgth are met.  NULL when preqp was not prepared by
- * physreq_prep, when size exceeds phys_boundary, or as for allocb.
- * Any context; does not block.
+ * allocb_physreq - allocb whose buffer meets *preqp as physreq_prep
+ * accepted it: starts on a multiple of phys_align, does not cross a
+ * multiple of phys_boundary, lies below 2^phys_dmasize.  Buffers are
+ * always contiguous, so PREQ_PHYSCONTIG and any phys_max_scgth are met.
+ * NULL when preqp was not prepared by physreq_prep, when size exceeds
+ * phys_boundary, or as for allocb.  Any context; does not block.
  */
 mblk_t *
 allocb_physreq(int size, uint_t pri, physreq_t *preqp)
 {
 	if (preqp == NULL || !preqp->phys_uprepped || size < 0 ||
 	    (size_t)size > ust_mem_size() ||
-	    (preqp->phys_boundary != 0 &&
-	    (paddr_t)size > preqp->phys_boundary)) {
+	    (preqp->phys_uboundary != 0 &&
+	    (paddr_t)size > preqp->phys_uboundary)) {
 		strcache_count_badsize();
 		return (NULL);
 	}
+	ASSERT(is_pow2(preqp->phys_ualign) && (preqp->phys_uboundary == 0 ||
+	    (is_pow2(preqp->phys_uboundary) &&
+	    preqp->phys_uboundary >= preqp->phys_ualign)));
 	return (allocb_oversize((uint32_t)size, pri,
-	    (size_t)preqp->phys_align, (size_t)preqp->phys_boundary));
+	    (size_t)preqp->phys_ualign, (size_t)preqp->phys_uboundary));
 }
 
 /*
@@ -324,10 +360,26 @@ esb_free_deferred(void *arg)
 	frtnp->free_func(frtnp->free_arg);
 }
 
+/*
+ * Drop one of an esballoc object's holds (DB_UHOLDS); the last gives the
+ * object back.  Sole holder: no one else can take a hold (pullupmsg takes
+ * one only while its caller's block still names the buffer), so no
+ * atomic is needed.
+ */
+static void
+esb_drop(mblk_t *home)
+{
+	uintptr_t *holds = &MB_HOMEDB(home)->db_upad[DB_UHOLDS];
+
+	if (__atomic_load_n(holds, __ATOMIC_ACQUIRE) == 1 ||
+	    __atomic_sub_fetch(holds, 1, __ATOMIC_ACQ_REL) == 0)
+		strcache_free(SC_ESB, home);
+}
+
 static void
 esb_free_done(struct ust_event *ev)
 {
-	strcache_free(SC_ESB, ev->ev_arg);
+	esb_drop(ev->ev_arg);
 }
 
 static mblk_t *
@@ -352,6 +404,7 @@ esballoc_common(unsigned char *base, int size, uint_t pri, frtn_t *frtnp,
 	(void) mblk_init(mp, SC_ESB, SC_ESBSIZE, base, base + size);
 	MB_HOMEDB(mp)->db_frtnp = frtnp;
 	MB_HOMEDB(mp)->db_upad[0] = flags;
+	MB_HOMEDB(mp)->db_upad[DB_UHOLDS] = 1;
 	return (mp);
 }
 
@@ -409,7 +462,7 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 	mblk_t *home = MB_HOMEMB(dbp);
 	unsigned cls = dbp->db_uclass;
 
-	ASSERT(home->b_ustate == MB_UFREE);
+	ASSERT(home->b_ustate == MB_UFREE || cls == SC_ESB);
 	ASSERT(dbp->db_ustate == DB_UALLOC);
 #ifdef DEBUG
 	dblk_check_unchanged(dbp);
@@ -421,7 +474,7 @@ dblk_lastfree(dblk_t *dbp, const void *caller)
 
 		if (dbp->db_upad[0] & DB_UDESB) {
 			dbp->db_frtnp->free_func(dbp->db_frtnp->free_arg);
-			strcache_free(SC_ESB, home);
+			esb_drop(home);
 		} else {
 			ust_event_init(ev, esb_free_deferred, home,
 			    USTREAMS_CTX_SERVICE);
@@ -485,10 +538,32 @@ freeb_common(mblk_t *mp, const void *caller)
 		return;
 	}
 	dblk_release(dbp, caller);
-	if (mp->b_uflags & MB_UHOME)
-		dblk_release(MB_HOMEDB(mp), caller);	/* its residence */
-	else
+	if (!(mp->b_uflags & MB_UHOME))
 		strcache_free(SC_MBLK, mp);
+	else if (MB_HOMEDB(mp)->db_uclass == SC_ESB)
+		esb_drop(mp);				/* its hold */
+	else
+		dblk_release(MB_HOMEDB(mp), caller);	/* its residence */
+}
+
+/*
+ * mp, a home block, is made to point at another dblk by pullupmsg, and
+ * gives up its reference to its own: it keeps that reference as its
+ * residence, or, in an esballoc object, takes a hold of the object and
+ * drops the reference, so that the free routine runs as soon as nothing
+ * else names the buffer.
+ */
+void
+mblk_leave_home(mblk_t *mp, const void *caller)
+{
+	dblk_t *dbp = MB_HOMEDB(mp);
+
+	ASSERT(mp->b_uflags & MB_UHOME);
+	if (dbp->db_uclass != SC_ESB)
+		return;
+	(void) __atomic_add_fetch(&dbp->db_upad[DB_UHOLDS], 1,
+	    __ATOMIC_RELAXED);
+	dblk_release(dbp, caller);
 }
 
 /*

@@ -19,6 +19,16 @@
 /* db_upad[0] */
 #define	DB_UDESB	0x01	/* desballoc: free routine runs at once */
 
+/*
+ * db_upad[DB_UHOLDS] of an esballoc object: what keeps the object, apart
+ * from db_ref -- 1 for the data block until its free routine has run, and
+ * 1 for the home header while pullupmsg has it point at another dblk.
+ * The object goes back when both are gone, so the free routine runs when
+ * the caller's buffer loses its last reference, not when the header does.
+ * Changed atomically.
+ */
+#define	DB_UHOLDS	1
+
 /* The dblk behind a home mblk, and the home mblk in front of a dblk. */
 #define	MB_HOMEDB(mp)	((dblk_t *)((mblk_t *)(mp) + 1))
 #define	MB_HOMEMB(dbp)	((mblk_t *)(dbp) - 1)
@@ -30,5 +40,8 @@ extern void mblk_ctor(mblk_t *obj, unsigned cls);
 extern void dblk_release(dblk_t *dbp, const void *caller);
 extern void freeb_common(mblk_t *mp, const void *caller);
 extern void mblk_misuse(const char *func, mblk_t *mp, const void *caller);
+
+/* pullupmsg: mp, a home block, now points at another dblk than its own. */
+extern void mblk_leave_home(mblk_t *mp, const void *caller);
 
 #endif	/* _STREAMS_MBLK_IMPL_H */

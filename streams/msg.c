@@ -252,8 +252,8 @@ pullupmsg(mblk_t *mp, int len)
 	/*
 	 * mp takes over nmp's dblk.  nmp's header goes out of use; its dblk's
 	 * one reference is now mp's.  mp gives up its reference on the old
-	 * dblk -- unless that is its home, where it keeps one for as long as
-	 * it lives (the residence rule of mblk.c).
+	 * dblk -- unless that is its home, whose object must stay as long as
+	 * mp lives (the residence rule of mblk.c).
 	 */
 	mp->b_datap = nmp->b_datap;
 	mp->b_datap->db_type = odbp->db_type;
@@ -262,7 +262,9 @@ pullupmsg(mblk_t *mp, int len)
 	mp->b_cont = rest;
 	nmp->b_ustate = MB_UFREE;
 	nmp->b_ufreer = (void *)caller;
-	if (!((mp->b_uflags & MB_UHOME) && odbp == MB_HOMEDB(mp)))
+	if ((mp->b_uflags & MB_UHOME) && odbp == MB_HOMEDB(mp))
+		mblk_leave_home(mp, caller);
+	else
 		dblk_release(odbp, caller);
 	return (1);
 }

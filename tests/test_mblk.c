@@ -467,6 +467,104 @@ START_TEST(desballoc_free_routine_runs_in_the_freeing_context)
 }
 END_TEST
 
+/* A block of n bytes after mp, for pullupmsg to join. */
+static void
+append_bytes(mblk_t *mp, int n, unsigned char c)
+{
+	mblk_t *bp = allocb(n, BPRI_HI);
+
+	ck_assert_ptr_nonnull(bp);
+	memset(bp->b_wptr, c, (size_t)n);
+	bp->b_wptr += n;
+	linkb(mp, bp);
+}
+
+/*
+ * pullupmsg moves the data of a desballoc'ed block to a new buffer: the
+ * caller's buffer has no reference left and goes back at once, though
+ * the block's header, which lives with it, stays in use as mp.
+ */
+START_TEST(pullupmsg_gives_a_desballoc_buffer_back_at_once)
+{
+	static unsigned char buf[64];
+	frtn_t fr = { count_free, buf };
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	free_calls = 0;
+	mp = desballoc(buf, sizeof (buf), BPRI_MED, &fr);
+	ck_assert_ptr_nonnull(mp);
+	memset(mp->b_wptr, 'x', 10);
+	mp->b_wptr += 10;
+	append_bytes(mp, 5, 'y');
+	ck_assert_int_eq(pullupmsg(mp, -1), 1);
+	ck_assert_int_eq(free_calls, 1);
+	ck_assert_ptr_eq(free_arg_seen, buf);
+	ck_assert_ptr_null(mp->b_cont);
+	ck_assert_int_eq(MBLKL(mp), 15);
+	ck_assert(DB_BASE(mp) != buf);
+	ck_assert_int_eq(memcmp(mp->b_rptr, "xxxxxxxxxxyyyyy", 15), 0);
+	snap();
+	ck_assert_uint_eq(cls("esb")->cs_inuse, 1);	/* mp's header */
+	freemsg(mp);
+	ck_assert_int_eq(free_calls, 1);
+	snap();
+	ck_assert_uint_eq(cls("esb")->cs_inuse, 0);
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, 0);
+}
+END_TEST
+
+/*
+ * With a dup sharing the buffer, the free routine waits for the dup, not
+ * for mp's header: freed in either order, it runs once, when the dup
+ * goes; the header object goes when both have.
+ */
+START_TEST(pullupmsg_of_a_shared_esballoc_block_frees_with_the_last_dup)
+{
+	static unsigned char buf[64];
+	frtn_t fr = { count_free, buf };
+
+	for (int order = 0; order < 2; order++) {
+		mblk_t *mp, *dup;
+
+		harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+		free_calls = 0;
+		mp = esballoc(buf, sizeof (buf), BPRI_MED, &fr);
+		ck_assert_ptr_nonnull(mp);
+		mp->b_wptr += 10;
+		dup = dupb(mp);
+		ck_assert_ptr_nonnull(dup);
+		append_bytes(mp, 5, 'y');
+		ck_assert_int_eq(pullupmsg(mp, -1), 1);
+		ck_assert_int_eq(DB_REF(dup), 1);
+		(void) ustreams_sim_run_idle();
+		ck_assert_int_eq(free_calls, 0);
+		if (order == 0) {
+			freeb(dup);
+			(void) ustreams_sim_run_idle();
+			ck_assert_int_eq(free_calls, 1);
+			snap();
+			ck_assert_uint_eq(cls("esb")->cs_inuse, 1);
+			freemsg(mp);
+		} else {
+			freemsg(mp);
+			(void) ustreams_sim_run_idle();
+			ck_assert_int_eq(free_calls, 0);
+			snap();
+			ck_assert_uint_eq(cls("esb")->cs_inuse, 1);
+			freeb(dup);
+		}
+		(void) ustreams_sim_run_idle();
+		ck_assert_int_eq(free_calls, 1);
+		ck_assert_int_eq(free_ctx, USTREAMS_CTX_SERVICE);
+		snap();
+		ck_assert_uint_eq(cls("esb")->cs_inuse, 0);
+		ck_assert_uint_eq(ss.ss_mem.ms_inuse, 0);
+		harness_shutdown();
+	}
+}
+END_TEST
+
 START_TEST(esballoc_rejects_null_base_or_free_routine)
 {
 	static unsigned char buf[8];
@@ -745,6 +843,89 @@ START_TEST(physreq_prep_rejects_what_cannot_be_met)
 }
 END_TEST
 
+/* An alignment no block of the budget could have is refused. */
+START_TEST(physreq_prep_rejects_an_alignment_past_the_budget)
+{
+	physreq_t *pr;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	pr->phys_align = (paddr_t)1 << 63;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_align = (paddr_t)USTREAMS_MEM_DEFAULT;	/* + the header */
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_align = (paddr_t)USTREAMS_MEM_DEFAULT / 4;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	physreq_free(pr);
+}
+END_TEST
+
+/* What physreq_prep accepted holds until it is asked again. */
+START_TEST(allocb_physreq_uses_what_physreq_prep_accepted)
+{
+	physreq_t *pr;
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	pr->phys_align = 4096;
+	pr->phys_boundary = 8192;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	pr->phys_boundary = 3000;	/* not a power of two; not prepared */
+	pr->phys_align = 1;
+	for (int i = 0; i < 8; i++) {
+		uintptr_t b;
+
+		mp = allocb_physreq(1000, BPRI_HI, pr);
+		ck_assert_ptr_nonnull(mp);
+		b = (uintptr_t)mp->b_rptr;
+		ck_assert_uint_eq(b % 4096, 0);
+		ck_assert_uint_eq(b / 8192, (b + 999) / 8192);
+		ck_assert(ustreams_mem_contains(mp->b_rptr, 1000));
+		ck_assert((size_t)(DB_LIM(mp) - (unsigned char *)mp) <=
+		    mp->b_datap->db_usize);
+		freeb(mp);
+	}
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	ck_assert_ptr_null(allocb_physreq(1000, BPRI_HI, pr));
+	physreq_free(pr);
+}
+END_TEST
+
+/*
+ * A block's footprint is recorded in 32 bits: with a budget past 4 GB, a
+ * request whose footprint would pass that is refused, and counted, and
+ * nothing is lost.
+ */
+START_TEST(allocb_physreq_refuses_a_footprint_past_4g)
+{
+	struct ustreams_config cfg;
+	physreq_t *pr;
+	size_t inuse;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_memsize = (size_t)8 << 30;
+	cfg.uc_exec = USTREAMS_EXEC_SIM;
+	harness_boot_cfg(&cfg);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	pr->phys_align = (paddr_t)1 << 32;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 0);
+	pr->phys_align = (paddr_t)1 << 31;
+	pr->phys_boundary = (paddr_t)1 << 31;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	snap();
+	inuse = ss.ss_mem.ms_inuse;
+	ck_assert_ptr_null(allocb_physreq(INT32_MAX, BPRI_HI, pr));
+	snap();
+	ck_assert_uint_eq(ss.ss_mem.ms_inuse, inuse);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_HI], 1);
+	physreq_free(pr);
+}
+END_TEST
+
 START_TEST(shutdown_reports_blocks_still_allocated)
 {
 	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
@@ -1003,6 +1184,9 @@ mblk_suite(void)
 	tcase_add_test(tc, testb_answers_with_the_admission_rule);
 	tcase_add_test(tc, esballoc_free_routine_runs_once_in_service_context);
 	tcase_add_test(tc, desballoc_free_routine_runs_in_the_freeing_context);
+	tcase_add_test(tc, pullupmsg_gives_a_desballoc_buffer_back_at_once);
+	tcase_add_test(tc,
+	    pullupmsg_of_a_shared_esballoc_block_frees_with_the_last_dup);
 	tcase_add_test(tc, esballoc_rejects_null_base_or_free_routine);
 	tcase_add_test(tc, esballoc_is_refused_by_admission_like_allocb);
 	tcase_add_test(tc, dupb_shares_the_data_block);
@@ -1018,6 +1202,9 @@ mblk_suite(void)
 #endif
 	tcase_add_test(tc, allocb_physreq_honours_alignment_and_boundary);
 	tcase_add_test(tc, physreq_prep_rejects_what_cannot_be_met);
+	tcase_add_test(tc, physreq_prep_rejects_an_alignment_past_the_budget);
+	tcase_add_test(tc, allocb_physreq_uses_what_physreq_prep_accepted);
+	tcase_add_test(tc, allocb_physreq_refuses_a_footprint_past_4g);
 	tcase_add_test(tc, shutdown_reports_blocks_still_allocated);
 	tcase_add_test(tc, boot_shutdown_cycles_with_traffic_leave_nothing);
 	suite_add_tcase(s, tc);

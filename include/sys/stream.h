@@ -27,7 +27,9 @@ typedef struct free_rtn {
 /*
  * A data block: the buffer and what all message blocks sharing it agree
  * on.  db_ref counts the message blocks pointing to it (and, after a
- * pullupmsg, the block's own header while that header points elsewhere);
+ * pullupmsg, the block's own header while that header points elsewhere,
+ * but for an esballoc block, whose free routine runs when the last block
+ * naming its buffer goes);
  * it changes atomically.  db_base..db_lim is the buffer; it never moves.
  */
 typedef struct datab {
@@ -131,6 +133,8 @@ typedef struct physreq {
 	uchar_t		phys_max_scgth;	/* scatter/gather segments, 0: any */
 	uchar_t		phys_flags;	/* PREQ_PHYSCONTIG */
 	uchar_t		phys_uprepped;	/* ustreams: physreq_prep done */
+	paddr_t		phys_ualign;	/* ustreams: as physreq_prep */
+	paddr_t		phys_uboundary;	/*   accepted them */
 } physreq_t;
 
 #define	PREQ_PHYSCONTIG	0x01	/* physically contiguous */
