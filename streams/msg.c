@@ -311,11 +311,12 @@ msgpullup(mblk_t *mp, int len)
 
 /*
  * adjmsg - trim |len| bytes from the head (len > 0) or the tail (len < 0)
- * of mp's leading sequence.  Empty blocks of the sequence within the
- * trim's reach (for a tail trim, the whole sequence) are removed -- those
- * the trim emptied and those already empty -- but for the first block,
- * which always stays.  Returns 1, or 0 (mp unchanged)
- * when the leading sequence holds fewer than |len| bytes.
+ * of mp's leading sequence.  Blocks after the first that the trim reaches
+ * and leaves empty are removed, as on SVR4: from the head, each block the
+ * trim passes over; from the tail, each last block of the sequence the
+ * trim takes the rest of, or finds empty, on its way back.  The first
+ * block always stays; a trim of 0 changes nothing.  Returns 1, or 0 (mp
+ * unchanged) when the leading sequence holds fewer than |len| bytes.
  */
 int
 adjmsg(mblk_t *mp, int len)
@@ -328,39 +329,39 @@ adjmsg(mblk_t *mp, int len)
 	if (todo > xmsgsize(mp))
 		return (0);
 	if (len >= 0) {
-		for (bp = mp; todo > 0; bp = bp->b_cont) {
+		for (prev = NULL, bp = mp; todo > 0; ) {
+			mblk_t *next = bp->b_cont;
+
 			n = (size_t)MBLKL(bp) < todo ? (size_t)MBLKL(bp) : todo;
 			bp->b_rptr += n;
 			todo -= n;
-		}
-		last = bp;	/* first block not reached */
-	} else {
-		while (todo > 0) {
-			/* The last non-empty block of the leading sequence. */
-			last = NULL;
-			for (bp = mp; bp != NULL && bp->b_datap->db_type == type;
-			    bp = bp->b_cont) {
-				if (MBLKL(bp) > 0)
-					last = bp;
+			if (bp != mp && MBLKL(bp) == 0) {
+				prev->b_cont = next;
+				bp->b_cont = NULL;
+				freeb_common(bp, caller);
+			} else {
+				prev = bp;
 			}
-			ASSERT(last != NULL);
-			n = (size_t)MBLKL(last) < todo ? (size_t)MBLKL(last) :
-			    todo;
-			last->b_wptr -= n;
-			todo -= n;
+			bp = next;
 		}
-		last = NULL;	/* the whole sequence was in scope */
+		return (1);
 	}
-	/* Remove emptied blocks of the sequence, after the first. */
-	prev = mp;
-	for (bp = mp->b_cont; bp != last && bp != NULL &&
-	    bp->b_datap->db_type == type; bp = prev->b_cont) {
-		if (MBLKL(bp) == 0) {
-			prev->b_cont = bp->b_cont;
-			bp->b_cont = NULL;
-			freeb_common(bp, caller);
-		} else {
-			prev = bp;
+	while (todo > 0) {
+		/* The last block of the leading sequence, and the one before. */
+		prev = NULL;
+		last = mp;
+		for (bp = mp->b_cont; bp != NULL && bp->b_datap->db_type == type;
+		    bp = bp->b_cont) {
+			prev = last;
+			last = bp;
+		}
+		n = (size_t)MBLKL(last) < todo ? (size_t)MBLKL(last) : todo;
+		last->b_wptr -= n;
+		todo -= n;
+		if (last != mp && MBLKL(last) == 0) {
+			prev->b_cont = last->b_cont;
+			last->b_cont = NULL;
+			freeb_common(last, caller);
 		}
 	}
 	return (1);

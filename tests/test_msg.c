@@ -1436,6 +1436,89 @@ START_TEST(test_adjmsg_beyond_the_leading_m_data_blocks_fails)
 }
 END_TEST
 
+/* A message: 10 bytes, an empty block, 5 bytes (e and t returned). */
+static mblk_t *
+msg_10_0_5(mblk_t **ep, mblk_t **tp)
+{
+	mblk_t *mp = mkblk(10, 0x10);
+
+	*ep = mkblk(0, 0x20);
+	*tp = mkblk(5, 0x30);
+	mp->b_cont = *ep;
+	(*ep)->b_cont = *tp;
+	return (mp);
+}
+
+START_TEST(test_adjmsg_of_0_changes_nothing)
+{
+	struct ustreams_memstat before, after;
+	mblk_t *mp, *e, *t;
+
+	boot(USTREAMS_MEM_DEFAULT);
+	mp = msg_10_0_5(&e, &t);
+	ck_assert_int_eq(ustreams_memstat(&before), 0);
+	ck_assert_int_eq(adjmsg(mp, 0), 1);
+	ck_assert_int_eq(ustreams_memstat(&after), 0);
+	ck_assert_uint_eq(after.ms_inuse, before.ms_inuse);
+	assert_block(mp, 10, 0x10);
+	ck_assert_ptr_eq(mp->b_cont, e);
+	ck_assert_ptr_eq(e->b_cont, t);
+	assert_block(t, 5, 0x30);
+	freemsg(mp);
+	finish();
+}
+END_TEST
+
+/* The empty block in the middle is passed over, and so removed. */
+START_TEST(test_adjmsg_head_trim_removes_an_empty_block_it_passes)
+{
+	mblk_t *mp, *e, *t;
+
+	boot(USTREAMS_MEM_DEFAULT);
+	mp = msg_10_0_5(&e, &t);
+	ck_assert_int_eq(adjmsg(mp, 12), 1);
+	ck_assert_int_eq(MBLKL(mp), 0);
+	ck_assert_ptr_eq(mp->b_cont, t);
+	ck_assert_int_eq(MBLKL(t), 3);
+	ck_assert_uint_eq(t->b_rptr[0], 0x32);
+	freemsg(mp);
+	finish();
+}
+END_TEST
+
+/* A tail trim that ends in the last block does not reach the empty one. */
+START_TEST(test_adjmsg_tail_trim_leaves_an_empty_block_it_does_not_reach)
+{
+	mblk_t *mp, *e, *t;
+
+	boot(USTREAMS_MEM_DEFAULT);
+	mp = msg_10_0_5(&e, &t);
+	ck_assert_int_eq(adjmsg(mp, -2), 1);
+	assert_block(mp, 10, 0x10);
+	ck_assert_ptr_eq(mp->b_cont, e);
+	ck_assert_int_eq(MBLKL(e), 0);
+	ck_assert_ptr_eq(e->b_cont, t);
+	assert_block(t, 3, 0x30);
+	freemsg(mp);
+	finish();
+}
+END_TEST
+
+/* Working back, it removes the block it empties and the empty one. */
+START_TEST(test_adjmsg_tail_trim_removes_the_blocks_it_empties_or_finds_empty)
+{
+	mblk_t *mp, *e, *t;
+
+	boot(USTREAMS_MEM_DEFAULT);
+	mp = msg_10_0_5(&e, &t);
+	ck_assert_int_eq(adjmsg(mp, -6), 1);
+	assert_block(mp, 9, 0x10);
+	ck_assert_ptr_null(mp->b_cont);
+	freemsg(mp);
+	finish();
+}
+END_TEST
+
 /*
  * All or nothing: a 256 KiB budget filled on purpose.  BPRI_MED stops at
  * ms_med_limit (90%), BPRI_HI and dupb at the budget.
@@ -1749,6 +1832,12 @@ msg_suite(void)
 	tcase_add_test(tc,
 	    test_adjmsg_tail_trim_keeps_an_empty_block_of_another_type);
 	tcase_add_test(tc, test_adjmsg_beyond_the_leading_m_data_blocks_fails);
+	tcase_add_test(tc, test_adjmsg_of_0_changes_nothing);
+	tcase_add_test(tc, test_adjmsg_head_trim_removes_an_empty_block_it_passes);
+	tcase_add_test(tc,
+	    test_adjmsg_tail_trim_leaves_an_empty_block_it_does_not_reach);
+	tcase_add_test(tc,
+	    test_adjmsg_tail_trim_removes_the_blocks_it_empties_or_finds_empty);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failure");
