@@ -57,8 +57,11 @@ ctlmsg(int type, int param, bool one)
 {
 	mblk_t *mp;
 
-	/* Data types may not be sent this way (SVR4). */
-	if (datamsg(type) || type < 0 || type > 0xff)
+	/*
+	 * Data types may not be sent this way, but for M_DELAY, whose
+	 * parameter is the delay (SVR4).
+	 */
+	if ((datamsg(type) && type != M_DELAY) || type < 0 || type > 0xff)
 		return (NULL);
 	if ((mp = allocb(one ? 1 : 0, BPRI_HI)) == NULL)
 		return (NULL);
@@ -71,7 +74,7 @@ ctlmsg(int type, int param, bool one)
 /*
  * putctl, putctl1 - make a control message of the given type (putctl1:
  * with one data byte, param) and put it to q.  Return 1, or 0 when type is
- * a data type or no block can be had.
+ * a data type other than M_DELAY, or no block can be had.
  */
 int
 putctl(queue_t *q, int type)

@@ -41,12 +41,17 @@
 #define	QLOCK(q)	kmutex_lock(&QPRIV(q)->qu_lock)
 #define	QUNLOCK(q)	kmutex_unlock(&QPRIV(q)->qu_lock)
 
-/* Position key: the list is in non-increasing key order. */
+/*
+ * Position key: the list is in non-increasing key order.  High priority
+ * is above every band.
+ */
+#define	KEY_HIPRI	256
+
 static inline unsigned
 msg_key(const mblk_t *mp)
 {
 	if (mp->b_datap->db_type >= QPCTL)
-		return (256);
+		return (KEY_HIPRI);
 	return (mp->b_band);
 }
 
@@ -203,6 +208,9 @@ putq_common(queue_t *q, mblk_t *mp, bool back)
 	bool enable, dummy = false;
 	mblk_t *emp;
 
+	/* A high-priority message has no band. */
+	if (key == KEY_HIPRI)
+		mp->b_band = 0;
 	QLOCK(q);
 	if (!count_locked(q, mp, 1, &dummy)) {
 		QUNLOCK(q);
@@ -222,9 +230,10 @@ putq_common(queue_t *q, mblk_t *mp, bool back)
 	}
 	link_locked(q, emp, mp);
 	if (back)
-		enable = key == 256;
+		enable = key == KEY_HIPRI || (!(q->q_flag & QNOENB) &&
+		    (q->q_flag & QWANTR));
 	else
-		enable = key == 256 || (!(q->q_flag & QNOENB) &&
+		enable = key == KEY_HIPRI || (!(q->q_flag & QNOENB) &&
 		    ((q->q_flag & QWANTR) || key > 0));
 	QUNLOCK(q);
 	if (enable)
@@ -245,8 +254,10 @@ putq(queue_t *q, mblk_t *mp)
 
 /*
  * putbq - put mp back at the front of its class (a service procedure
- * that could not pass it on).  Does not enable q, but for high-priority
- * messages.  Returns 1, or 0 as putq.
+ * that could not pass it on).  Enables q for a high-priority message, or
+ * when q wants reading (QWANTR: its service procedure found it empty) and
+ * noenable has not been called -- so a message put back from a callback
+ * is not stranded.  Returns 1, or 0 as putq.
  */
 int
 putbq(queue_t *q, mblk_t *mp)
@@ -255,9 +266,11 @@ putbq(queue_t *q, mblk_t *mp)
 }
 
 /*
- * insq - insert mp before emp (emp NULL: at the end).  Returns 1, or 0
- * when that would break the order (high priority, then bands descending,
- * then band 0) or mp's band cannot be had; mp is then not queued.
+ * insq - insert mp before emp (emp NULL: at the end).  Enables q when it
+ * wants reading (QWANTR) and noenable has not been called, whatever mp's
+ * class.  Returns 1, or 0 when that would break the order (high priority,
+ * then bands descending, then band 0) or mp's band cannot be had; mp is
+ * then not queued.
  */
 int
 insq(queue_t *q, mblk_t *emp, mblk_t *mp)
@@ -266,6 +279,8 @@ insq(queue_t *q, mblk_t *emp, mblk_t *mp)
 	bool dummy = false, enable;
 	mblk_t *prev;
 
+	if (key == KEY_HIPRI)
+		mp->b_band = 0;
 	QLOCK(q);
 	prev = emp != NULL ? emp->b_prev : q->q_last;
 	if ((prev != NULL && msg_key(prev) < key) ||
@@ -275,7 +290,7 @@ insq(queue_t *q, mblk_t *emp, mblk_t *mp)
 		return (0);
 	}
 	link_locked(q, emp, mp);
-	enable = key == 256 || (!(q->q_flag & QNOENB) && (q->q_flag & QWANTR));
+	enable = !(q->q_flag & QNOENB) && (q->q_flag & QWANTR);
 	QUNLOCK(q);
 	if (enable)
 		qenable(q);
@@ -340,7 +355,7 @@ flush_common(queue_t *q, int flag, bool anyband, unsigned char pri)
 	for (mp = q->q_first; mp != NULL; mp = next) {
 		next = mp->b_next;
 		if (flag == FLUSHDATA && !datamsg(mp->b_datap->db_type))
-			continue;
+			continue;	/* any other flag is FLUSHALL */
 		if (!anyband && (mp->b_datap->db_type >= QPCTL ||
 		    mp->b_band != pri))
 			continue;
@@ -360,8 +375,9 @@ flush_common(queue_t *q, int flag, bool anyband, unsigned char pri)
 }
 
 /*
- * flushq - free the messages on q: all of them (FLUSHALL) or the data
- * messages (FLUSHDATA: M_DATA, M_PROTO, M_PCPROTO, M_DELAY).
+ * flushq - free the messages on q: the data messages (FLUSHDATA, 0:
+ * M_DATA, M_PROTO, M_PCPROTO, M_DELAY) or all of them (FLUSHALL, or any
+ * flag but 0, as on SVR4).
  */
 void
 flushq(queue_t *q, int flag)
@@ -500,8 +516,11 @@ canputnext(queue_t *q)
 
 /*
  * strqget - read a queue (pri 0) or band field into *valp: QHIWAT,
- * QLOWAT, QCOUNT (size_t), QMAXPSZ, QMINPSZ (ssize_t), QFIRST, QLAST
- * (mblk_t *), QFLAG (uint_t).  Returns 0, or EINVAL.
+ * QLOWAT, QCOUNT (size_t), QMAXPSZ, QMINPSZ (ssize_t; the queue's only),
+ * QFIRST, QLAST (mblk_t *: q_first and q_last, or the band's first and
+ * last), QFLAG (uint_t).  Returns 0; EINVAL for an unknown field, a
+ * band's packet size or a NULL valp; EAGAIN when the band's structure
+ * cannot be allocated.
  */
 int
 strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
@@ -514,7 +533,7 @@ strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
 	QLOCK(q);
 	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
 		QUNLOCK(q);
-		return (EINVAL);
+		return (EAGAIN);
 	}
 	switch (what) {
 	case QHIWAT:
@@ -527,15 +546,26 @@ strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
 		*(size_t *)valp = qb != NULL ? qb->qb_count : q->q_count;
 		break;
 	case QMAXPSZ:
-		*(ssize_t *)valp = q->q_maxpsz;
+		if (qb != NULL)
+			error = EINVAL;		/* a band has none */
+		else
+			*(ssize_t *)valp = q->q_maxpsz;
 		break;
 	case QMINPSZ:
-		*(ssize_t *)valp = q->q_minpsz;
+		if (qb != NULL)
+			error = EINVAL;
+		else
+			*(ssize_t *)valp = q->q_minpsz;
 		break;
 	case QFIRST:
 	case QLAST: {
 		mblk_t *first = NULL, *last = NULL;
 
+		if (qb == NULL) {
+			*(mblk_t **)valp = what == QFIRST ? q->q_first :
+			    q->q_last;
+			break;
+		}
 		for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next) {
 			if (mp->b_datap->db_type >= QPCTL ? pri != 0 :
 			    mp->b_band != pri)
@@ -561,7 +591,8 @@ strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
 /*
  * strqset - set a queue or band field: QHIWAT, QLOWAT, QMAXPSZ, QMINPSZ.
  * Returns 0; EPERM for the read-only fields (QCOUNT, QFIRST, QLAST,
- * QFLAG); EINVAL for anything else or a band that cannot be had.
+ * QFLAG); EINVAL for anything else; EAGAIN when the band's structure
+ * cannot be allocated.
  */
 int
 strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
@@ -572,7 +603,7 @@ strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
 	QLOCK(q);
 	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
 		QUNLOCK(q);
-		return (EINVAL);
+		return (EAGAIN);
 	}
 	switch (what) {
 	case QHIWAT:

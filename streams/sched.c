@@ -297,22 +297,24 @@ sched_init_queue(queue_t *q)
  * qenable - schedule q's service procedure.  Nothing happens if q has
  * none, is already enabled, or its procedures are off.  Any context;
  * does not block.
+ *
+ * The event is posted with qu_lock held (the executive's lock is a leaf):
+ * qprocsoff clears QPROCSON under the same lock and then cancels, so a
+ * post either comes before the clear, and the cancel finds it, or sees
+ * the procedures off.  Posted after the unlock, it could land after
+ * qprocsoff, in a pair about to be freed.
  */
 void
 qenable(queue_t *q)
 {
-	bool post = false;
-
 	if (q->q_qinfo->qi_srvp == NULL)
 		return;
 	kmutex_lock(&QPRIV(q)->qu_lock);
 	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {
 		qflag_set(&q->q_flag, QENAB);
-		post = true;
+		(void) ust_event_post(&QPRIV(q)->qu_svc);
 	}
 	kmutex_unlock(&QPRIV(q)->qu_lock);
-	if (post)
-		(void) ust_event_post(&QPRIV(q)->qu_svc);
 }
 
 /* noenable - putq no longer enables q (but for high-priority messages). */

@@ -155,7 +155,10 @@ driver_close(struct stdata *sd, struct qpair *qp)
  * into it passes the message on at once, on the caller's thread, never
  * waiting in the perimeter behind another; only then is it unlinked, and
  * freed after a grace period.  (An MT-safe module has no perimeter: concurrent puts
- * into it are not ordered anyway.)
+ * into it are not ordered anyway.  A put procedure of one that was entered
+ * before the switch may still queue a message after its queues were
+ * passed on; the grace period waits for it, and its queues are passed on
+ * again after that, so nothing is lost.)
  */
 int
 stream_pop(struct stdata *sd)
@@ -183,6 +186,10 @@ stream_pop(struct stdata *sd)
 	q_next_store(&head->qp_q[1], below_w);
 	q_next_store(Q_OTHER(below_w), &head->qp_q[0]);
 	str_synchronize_rcu();
+	if (qp->qp_mtsafe) {
+		pass_on(&qp->qp_q[1]);
+		pass_on(&qp->qp_q[0]);
+	}
 	if (qp->qp_sw != NULL)
 		modsw_rele(qp->qp_sw);
 	qpair_free(qp);

@@ -40,6 +40,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../ddi/exec.h"
+#include "../streams/stream_impl.h"
+
 #define	MEM_4M		(4u * 1024 * 1024)
 
 /*
@@ -1226,10 +1229,16 @@ START_TEST(putbq_does_not_enable_but_for_high_priority)
 {
 	int sd = tq_start();
 
-	/* putq of the first message enables; let that run go by. */
+	/*
+	 * putq of the first message enables; the run takes one of two, so
+	 * getq cleared QWANTR: the queue is not waiting to be read.
+	 */
+	tq_srvmode = SRV_TAKE_ONE;
+	put(tq_wq, mklen(M_DATA, 0, 1));
 	put(tq_wq, mklen(M_DATA, 0, 1));
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 1);
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
 	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 0, 1)), 1);
 	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 3, 1)), 1);
 	(void) ustreams_sim_run_idle();
@@ -1241,19 +1250,38 @@ START_TEST(putbq_does_not_enable_but_for_high_priority)
 }
 END_TEST
 
-START_TEST(insq_enables_for_a_high_priority_message_even_after_noenable)
+START_TEST(insq_enables_only_a_queue_that_wants_reading)
 {
 	int sd = tq_start();
 
-	noenable(tq_wq);
+	/* The run takes one of two: getq cleared QWANTR. */
+	tq_srvmode = SRV_TAKE_ONE;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	/* Not wanted (QWANTR clear): no message enables, of any class. */
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
 	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
 	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_DATA, 2, 1)), 1);
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 0);
 	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_PCPROTO, 0, 1)),
 	    1);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 1);
+	flushq(tq_wq, FLUSHALL);
+	/* Wanted: insq enables, unless noenable said not to. */
+	ck_assert_ptr_null(getq(tq_wq));
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	noenable(tq_wq);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_PCPROTO, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	enableok(tq_wq);
+	flushq(tq_wq, FLUSHALL);
+	ck_assert_ptr_null(getq(tq_wq));
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 2);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1422,12 +1450,11 @@ END_TEST
 
 START_TEST(putctl_family_refuses_data_types)
 {
-	static const int data_types[] = { M_DATA, M_PROTO, M_PCPROTO,
-	    M_DELAY };
+	static const int data_types[] = { M_DATA, M_PROTO, M_PCPROTO };
 	int sd = tq_start();
 
 	push(sd, "tq_mod");
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 3; i++) {
 		int type = data_types[i];
 
 		ck_assert_int_eq(putctl(tq_wq, type), 0);
@@ -1729,6 +1756,312 @@ START_TEST(non_mtsafe_procedures_never_overlap_and_keep_put_order)
 }
 END_TEST
 
+
+/*
+ * Races of pop with enabling and with MT-safe puts, and SVR4's rules for
+ * enabling, bands of high-priority messages, strqget and flushq's flag.
+ */
+
+/*
+ * A pop (or close) whose qprocsoff runs while qenable is on its way to
+ * posting the service event must leave no event behind on the pair it
+ * frees.  The hook below runs the pop at the moment of the post, as a
+ * preemption there would (sim executive): unless qenable still holds the
+ * queue's lock, which qprocsoff would wait for.
+ */
+static const struct ust_exec_ops *prace_real;
+static struct ust_exec_ops prace_hook;
+static queue_t *prace_q;
+static int prace_sd;
+static bool prace_popped;
+
+static void
+prace_pop(void)
+{
+	prace_popped = true;
+	ust_exec = prace_real;
+	ck_assert_int_eq(ustreams_ioctl(prace_sd, I_POP), 0);
+	ust_exec = &prace_hook;
+}
+
+static bool
+prace_post(struct ust_event *ev, uint64_t when)
+{
+	/*
+	 * The pop preempts qenable here -- unless qenable still holds the
+	 * queue's lock, which the pop's qprocsoff would wait for.
+	 */
+	if (prace_q != NULL && ev == &QPRIV(prace_q)->qu_svc &&
+	    atomic_load(&QPRIV(prace_q)->qu_lock.km_state) == 0) {
+		prace_q = NULL;
+		prace_pop();
+	}
+	return (prace_real->eo_post(ev, when));
+}
+
+START_TEST(qenable_racing_pop_leaves_no_event_on_the_freed_pair)
+{
+	int sd = tq_start();
+
+	push(sd, "tq_mod");
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	prace_real = ust_exec;
+	prace_hook = *prace_real;
+	prace_hook.eo_post = prace_post;
+	prace_sd = sd;
+	prace_q = tqm_wq;
+	ust_exec = &prace_hook;
+	qenable(tqm_wq);		/* e.g. from the module's timeout */
+	if (!prace_popped)
+		prace_pop();		/* the pop ran after qenable */
+	ust_exec = prace_real;
+	/* The module is gone: the executive must hold nothing of its. */
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * Popping an MT-safe module whose put procedure is still running (it
+ * entered before the pop; putnext's RCU section keeps the pair alive) and
+ * queues a message after the pop passed its queues on: the message must
+ * still be passed on, not freed with the pair.
+ */
+static atomic_int late_inside, late_closed, late_delivered;
+static queue_t *late_wq;
+
+static int
+late_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	late_wq = WR(q);
+	return (0);
+}
+
+static int
+late_close(queue_t *q, int oflag, cred_t *crp)
+{
+	atomic_store(&late_closed, 1);
+	return (0);
+}
+
+static int
+late_wput(queue_t *q, mblk_t *mp)
+{
+	if (MBLKL(mp) > 0 && mp->b_rptr[0] == 'L') {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		atomic_store(&late_inside, 1);
+		while (atomic_load(&late_closed) == 0)
+			sched_yield();
+		nanosleep(&ts, NULL);	/* pass_on has run by now */
+		if (!putq(q, mp))
+			freemsg(mp);
+		return (0);
+	}
+	putnext(q, mp);
+	return (0);
+}
+
+static int
+late_wsrv(queue_t *q)
+{
+	mblk_t *mp;
+
+	while ((mp = getq(q)) != NULL)
+		putnext(q, mp);
+	return (0);
+}
+
+static struct module_info late_minfo = {
+	0x7107, "tq_a2", 0, INFPSZ, 1024, 256
+};
+static struct qinit late_rinit = {
+	pass_put, NULL, late_open, late_close, NULL, &late_minfo, NULL
+};
+static struct qinit late_winit = {
+	late_wput, late_wsrv, NULL, NULL, NULL, &late_minfo, NULL
+};
+static struct streamtab late_info = { &late_rinit, &late_winit, NULL, NULL };
+
+static int
+sink_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	return (0);
+}
+
+static int
+sink_put(queue_t *q, mblk_t *mp)
+{
+	if (MBLKL(mp) > 0 && mp->b_rptr[0] == 'L')
+		atomic_fetch_add(&late_delivered, 1);
+	freemsg(mp);
+	return (0);
+}
+
+static struct module_info sink_minfo = {
+	0x7108, "tq_sink", 0, INFPSZ, 1024, 256
+};
+static struct qinit sink_rinit = {
+	sink_put, NULL, sink_open, NULL, NULL, &sink_minfo, NULL
+};
+static struct qinit sink_winit = {
+	sink_put, NULL, NULL, NULL, NULL, &sink_minfo, NULL
+};
+static struct streamtab sink_info = { &sink_rinit, &sink_winit, NULL, NULL };
+
+static void *
+late_sender(void *arg)
+{
+	putnext((queue_t *)arg, mktag(M_DATA, 0, "L"));
+	return (NULL);
+}
+
+START_TEST(pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late)
+{
+	pthread_t t;
+	queue_t *head_wq;
+	int sd;
+
+	boot_threads();
+	tq_register();
+	register_one(ustreams_register_module("tq_a2", &late_info,
+	    USTREAMS_MTSAFE));
+	register_one(ustreams_register_driver("tq_sink", &sink_info, 0));
+	sd = ustreams_open("tq_sink", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	push(sd, "tq_a2");
+	head_wq = backq(late_wq);
+	ck_assert_ptr_nonnull(head_wq);
+	ck_assert_int_eq(pthread_create(&t, NULL, late_sender, head_wq), 0);
+	while (atomic_load(&late_inside) == 0)
+		sched_yield();
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&late_delivered), 1);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * putbq enables the queue when it wants reading (QWANTR) and noenable has
+ * not been called, as on SVR4: a message put back after the service
+ * procedure found the queue empty (from a bufcall or timeout callback,
+ * say) is not stranded.
+ */
+START_TEST(putbq_enables_a_queue_its_service_found_empty)
+{
+	int sd = tq_start();
+
+	tq_srvmode = SRV_DRAIN;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 1);
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 2);
+	ck_assert_int_eq(qsize(tq_wq), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * putctl, putctl1, putnextctl, putnextctl1 refuse the data types but
+ * M_DELAY, whose parameter is the delay (SVR4).
+ */
+START_TEST(putctl_family_accepts_m_delay)
+{
+	int sd = tq_start();
+
+	push(sd, "tq_mod");
+	ck_assert_int_eq(putctl1(tq_wq, M_DELAY, 10), 1);
+	ck_assert_int_eq(putnextctl1(tqm_wq, M_DELAY, 10), 1);
+	ck_assert_int_eq(tq_nlog, 2);
+	ck_assert_int_eq(tq_log[0].pr_type, M_DELAY);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * insq enables only a queue that wants reading and was not noenable'd,
+ * whatever the message's class (SVR4).
+ */
+START_TEST(insq_of_high_priority_obeys_noenable)
+{
+	int sd = tq_start();
+
+	noenable(tq_wq);
+	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_PCPROTO, 0, 1)), 1);
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* A high-priority message has no band: putq sets b_band to 0 (SVR4). */
+START_TEST(putq_zeroes_the_band_of_a_high_priority_message)
+{
+	int sd = tq_start();
+	mblk_t *mp;
+
+	put(tq_wq, mklen(M_PCPROTO, 3, 1));
+	mp = getq(tq_wq);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(mp->b_band, 0);
+	freemsg(mp);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* strqget(QFIRST, 0) is q_first, banded or not (SVR4). */
+START_TEST(strqget_qfirst_band0_is_q_first)
+{
+	int sd = tq_start();
+	mblk_t *mp;
+
+	put(tq_wq, mktag(M_DATA, 1, "b1"));
+	put(tq_wq, mktag(M_DATA, 0, "n1"));
+	ck_assert_int_eq(strqget(tq_wq, QFIRST, 0, &mp), 0);
+	ck_assert_ptr_eq(mp, tq_wq->q_first);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* FLUSHDATA is 0, as on SVR4; any other flag is FLUSHALL. */
+START_TEST(flushq_flag_zero_is_flushdata)
+{
+	int sd = tq_start();
+
+	put(tq_wq, mktag(M_IOCTL, 0, "ioc"));
+	put(tq_wq, mktag(M_DATA, 0, "dat"));
+	flushq(tq_wq, 0);
+	ck_assert_str_eq(qtags(tq_wq), "ioc");
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * strqget of a band's packet size is EINVAL (a band has none); a band
+ * structure that cannot be allocated is EAGAIN (SVR4).
+ */
+START_TEST(strqget_band_packet_size_and_alloc_failure_errors)
+{
+	int sd = tq_start();
+	ssize_t ssz;
+	mblk_t *held = NULL, *mp;
+
+	ck_assert_int_eq(strqget(tq_wq, QMAXPSZ, 1, &ssz), EINVAL);
+	while ((mp = allocb(1, BPRI_HI)) != NULL) {
+		mp->b_cont = held;
+		held = mp;
+	}
+	ck_assert_int_eq(strqset(tq_wq, QHIWAT, 255, 1), EAGAIN);
+	freemsg(held);
+	ustreams_close(sd);
+}
+END_TEST
+
 static Suite *
 queue_suite(void)
 {
@@ -1787,7 +2120,7 @@ queue_suite(void)
 	tcase_add_test(te, putq_enables_for_a_high_priority_message);
 	tcase_add_test(te, putbq_does_not_enable_but_for_high_priority);
 	tcase_add_test(te,
-	    insq_enables_for_a_high_priority_message_even_after_noenable);
+	    insq_enables_only_a_queue_that_wants_reading);
 	tcase_add_test(te, insq_enables_an_ordinary_message_only_while_qwantr);
 	tcase_add_test(te,
 	    insq_does_not_enable_after_noenable_even_while_qwantr);
@@ -1816,6 +2149,26 @@ queue_suite(void)
 	tcase_add_test(tt,
 	    non_mtsafe_procedures_never_overlap_and_keep_put_order);
 	suite_add_tcase(s, tt);
+
+	{
+		TCase *tr = harness_tcase("pop races and SVR4 rules", 60);
+
+		tcase_add_test(tr,
+		    qenable_racing_pop_leaves_no_event_on_the_freed_pair);
+		tcase_add_test(tr,
+		    pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late);
+		tcase_add_test(tr,
+		    putbq_enables_a_queue_its_service_found_empty);
+		tcase_add_test(tr, putctl_family_accepts_m_delay);
+		tcase_add_test(tr, insq_of_high_priority_obeys_noenable);
+		tcase_add_test(tr,
+		    putq_zeroes_the_band_of_a_high_priority_message);
+		tcase_add_test(tr, strqget_qfirst_band0_is_q_first);
+		tcase_add_test(tr, flushq_flag_zero_is_flushdata);
+		tcase_add_test(tr,
+		    strqget_band_packet_size_and_alloc_failure_errors);
+		suite_add_tcase(s, tr);
+	}
 	return (s);
 }
 

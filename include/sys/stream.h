@@ -261,8 +261,8 @@ typedef enum qfields {
 #define	FLUSHBAND	0x04
 
 /* flushq/flushband: what to flush */
-#define	FLUSHALL	1	/* every message */
-#define	FLUSHDATA	2	/* data messages only (see datamsg) */
+#define	FLUSHDATA	0	/* data messages only (see datamsg) */
+#define	FLUSHALL	1	/* every message (so is any flag but 0) */
 
 /* open sflag */
 #define	MODOPEN		0x1	/* a module is being pushed */
