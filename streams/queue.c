@@ -644,6 +644,18 @@ strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
 	return (error);
 }
 
+/* True when a high-priority message is queued on q (it is then first). */
+bool
+queue_has_hipri(queue_t *q)
+{
+	bool hipri;
+
+	QLOCK(q);
+	hipri = q->q_first != NULL && msg_key(q->q_first) == KEY_HIPRI;
+	QUNLOCK(q);
+	return (hipri);
+}
+
 /*
  * queue_drain_mark - the number of messages on q; if there are any, mark
  * a writer waiting on q and on each band that holds some (QWANTW,

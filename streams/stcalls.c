@@ -340,15 +340,19 @@ take_error(struct stdata *sd, bool rd)
 	return (error);
 }
 
-/* Clear the application's eventfd once nothing is left to report. */
+/*
+ * Clear the application's eventfd once nothing is left to report
+ * (sd_lock held).  The head's queue is read under its own lock: a flush
+ * changes it holding only that.
+ */
 static void
 efd_update(struct stdata *sd)
 {
 	queue_t *rq = &sd->sd_head->qp_q[0];
 	uint64_t v;
 
-	if (sd->sd_efd_set && rq->q_first == NULL && sd->sd_rerror == 0 &&
-	    !(sd->sd_flag & STRHUP)) {
+	if (sd->sd_efd_set && sd->sd_rerror == 0 &&
+	    !(sd->sd_flag & STRHUP) && qsize(rq) == 0) {
 		(void) read(sd->sd_efd, &v, sizeof (v));
 		sd->sd_efd_set = false;
 	}
@@ -387,8 +391,10 @@ read_wait(struct stdata *sd, int *errp)
  * and discards what does not fit; RMSGN reads one message and keeps the
  * rest for the next read.  A message with a control part fails with
  * EBADMSG (RPROTNORM), or has it read as data (RPROTDAT) or discarded
- * (RPROTDIS).  Returns the bytes read; 0 at hang-up once drained, or for
- * a zero-length message; -1 with errno: the stream's read error, EAGAIN
+ * (RPROTDIS).  What is left of a message read in part goes back in its
+ * place, in its band.  Returns the bytes read; 0 at hang-up once drained,
+ * for a zero-length message, or at once when nbytes is 0 (after the
+ * error check); -1 with errno: the stream's read error, EAGAIN
  * (O_NONBLOCK), EBADMSG, EBADF.  Base context; may block.
  */
 ssize_t
@@ -405,9 +411,17 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
 	ust_lock(sd->sd_lock);
+	if (nbytes == 0) {
+		/* Nothing to wait for (POSIX): only an error to report. */
+		error = take_error(sd, true);
+		ust_unlock(sd->sd_lock);
+		ust_exec_runq();
+		return (error != 0 ? fail(error) : 0);
+	}
 	for (;;) {
 		mblk_t *mp, *bp;
 		int mode = sd->sd_rdopt & RMODEMASK;
+		unsigned char band;
 
 		if (done == 0) {
 			mp = read_wait(sd, &error);
@@ -417,6 +431,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 		}
 		if (mp == NULL)
 			break;
+		band = mp->b_band;
 		if (mp->b_datap->db_type != M_DATA) {
 			if (sd->sd_rdopt & RPROTDIS) {
 				while (mp != NULL &&
@@ -427,6 +442,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 				}
 				if (mp == NULL)
 					continue;
+				mp->b_band = band;
 			} else if (!(sd->sd_rdopt & RPROTDAT)) {
 				(void) putbq(rq, mp);
 				if (done == 0)
@@ -452,7 +468,8 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 
 			if (n > nbytes - done)
 				n = nbytes - done;
-			memcpy((char *)buf + done, mp->b_rptr, n);
+			if (n > 0)
+				memcpy((char *)buf + done, mp->b_rptr, n);
 			mp->b_rptr += n;
 			done += n;
 			if (MBLKL(mp) == 0) {
@@ -462,10 +479,13 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 			}
 		}
 		if (mp != NULL) {
-			if (mode == RMSGD)
+			if (mode == RMSGD) {
 				freemsg(mp);
-			else
+			} else {
+				/* Its next block may not carry its band. */
+				mp->b_band = band;
 				(void) putbq(rq, mp);
+			}
 			break;
 		}
 		if (mode != RNORM || done == nbytes)
@@ -586,10 +606,11 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
  * ustreams_write - send buf down the stream as M_DATA messages of at most
  * the packet size of the queue below the head.  Blocks on flow control
  * and on memory, or fails with EAGAIN under O_NONBLOCK (returning the
- * bytes already sent, if any).  A zero-length write sends a zero-length
- * message only with SNDZERO.  -1 with errno: the write error, ENXIO after
- * hang-up, ERANGE (below the minimum packet size), EAGAIN, EBADF.  Base
- * context; may block.
+ * bytes already sent, if any).  A write is split into packets only when
+ * the minimum packet size is 0; otherwise one outside [minimum, maximum]
+ * fails with ERANGE and sends nothing (SVR4).  A zero-length write sends a
+ * zero-length message only with SNDZERO.  -1 with errno: the write error,
+ * ENXIO after hang-up, ERANGE, EAGAIN, EBADF.  Base context; may block.
  */
 ssize_t
 ustreams_write(int sdi, const void *buf, size_t nbytes)
@@ -631,19 +652,21 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		    &maxpsz)) != 0)
 			break;
 		n = nbytes - done;
-		if (maxpsz >= 0 && n > (size_t)maxpsz)
-			n = maxpsz > 0 ? (size_t)maxpsz : 1;
-		if (minpsz > 0 && n < (size_t)minpsz) {
-			error = ERANGE;
+		if (minpsz > 0 && (n < (size_t)minpsz ||
+		    (maxpsz >= 0 && n > (size_t)maxpsz))) {
+			error = ERANGE;		/* cannot be split */
 			break;
 		}
+		if (maxpsz >= 0 && n > (size_t)maxpsz)
+			n = maxpsz > 0 ? (size_t)maxpsz : 1;
 		mp = alloc_wait(sd, n + sd->sd_wroff, BPRI_LO,
 		    nonblock, &error);
 		if (mp == NULL)
 			break;
 		mp->b_rptr += sd->sd_wroff;
 		mp->b_wptr = mp->b_rptr;
-		memcpy(mp->b_wptr, (const char *)buf + done, n);
+		if (n > 0)
+			memcpy(mp->b_wptr, (const char *)buf + done, n);
 		mp->b_wptr += n;
 		done += n;
 		ust_unlock(sd->sd_lock);
@@ -666,9 +689,10 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 /*
  * Copy a message part (a chain of blocks of one kind) into a strbuf, up
  * to its maxlen, and take what was copied off the part; blocks emptied,
- * zero-length ones included, are freed.  A part not asked for (sb NULL or
- * maxlen < 0) is left whole, and len is -1, as it is for an absent part.
- * Returns 1 if some of the part is left.
+ * zero-length ones included, are freed, and so are zero-length blocks
+ * left at the front of the rest: a rest of no bytes is no rest.  A part
+ * not asked for (sb NULL or maxlen < 0) is left whole, and len is -1, as
+ * it is for an absent part.  Returns 1 if some of the part is left.
  */
 static int
 copy_part(mblk_t **mpp, struct strbuf *sb)
@@ -686,7 +710,8 @@ copy_part(mblk_t **mpp, struct strbuf *sb)
 
 		if (n > sb->maxlen - len)
 			n = sb->maxlen - len;
-		memcpy(sb->buf + len, mp->b_rptr, (size_t)n);
+		if (n > 0)
+			memcpy(sb->buf + len, mp->b_rptr, (size_t)n);
 		mp->b_rptr += n;
 		len += n;
 		if (MBLKL(mp) == 0) {
@@ -697,6 +722,12 @@ copy_part(mblk_t **mpp, struct strbuf *sb)
 		}
 		if (len >= sb->maxlen)
 			break;
+	}
+	while (mp != NULL && MBLKL(mp) == 0) {
+		mblk_t *next = mp->b_cont;
+
+		freeb(mp);
+		mp = next;
 	}
 	sb->len = len;
 	*mpp = mp;
@@ -740,6 +771,11 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 		if ((want == MSG_HIPRI && !hipri) || (want == MSG_BAND &&
 		    !hipri && mp->b_band < *bandp)) {
 			(void) putbq(rq, mp);
+			if (sd->sd_flag & STRHUP) {
+				/* None of the kind can come: end of file. */
+				mp = NULL;
+				break;
+			}
 			if (sd->sd_oflag & O_NONBLOCK) {
 				error = EAGAIN;
 				mp = NULL;
@@ -871,7 +907,8 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 		if ((mp = alloc_wait(sd, (size_t)clen, BPRI_MED, nonblock,
 		    &error)) != NULL) {
 			mp->b_datap->db_type = hipri ? M_PCPROTO : M_PROTO;
-			memcpy(mp->b_wptr, ctl->buf, (size_t)clen);
+			if (clen > 0)
+				memcpy(mp->b_wptr, ctl->buf, (size_t)clen);
 			mp->b_wptr += clen;
 		}
 	}
@@ -880,7 +917,8 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 		    nonblock, &error)) != NULL) {
 			dp->b_rptr += sd->sd_wroff;
 			dp->b_wptr = dp->b_rptr;
-			memcpy(dp->b_wptr, data->buf, (size_t)dlen);
+			if (dlen > 0)
+				memcpy(dp->b_wptr, data->buf, (size_t)dlen);
 			dp->b_wptr += dlen;
 		}
 	}
@@ -984,6 +1022,11 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	ioc = (struct iocblk *)(void *)reply->b_rptr;
 	if (reply->b_datap->db_type == M_IOCNAK) {
 		error = ioc->ioc_error != 0 ? ioc->ioc_error : EINVAL;
+		freemsg(reply);
+		return (fail(error));
+	}
+	if (ioc->ioc_error != 0) {	/* an M_IOCACK may fail it too */
+		error = ioc->ioc_error;
 		freemsg(reply);
 		return (fail(error));
 	}
@@ -1245,6 +1288,10 @@ poll_events(struct stdata *sd, short events)
 	if ((events & (POLLOUT | POLLWRNORM)) && !(rev & POLLHUP) &&
 	    canputnext(&sd->sd_head->qp_q[1]))
 		rev |= events & (POLLOUT | POLLWRNORM);
+	/* Banded data may be written: band 1's flow control lets it. */
+	if ((events & POLLWRBAND) && !(rev & POLLHUP) &&
+	    bcanputnext(&sd->sd_head->qp_q[1], 1))
+		rev |= POLLWRBAND;
 	return (rev & (events | POLLERR | POLLHUP));
 }
 
@@ -1252,10 +1299,11 @@ poll_events(struct stdata *sd, short events)
  * ustreams_poll - poll(2) on stream descriptors: POLLIN (a message that
  * is not high priority), POLLRDNORM (one of band 0), POLLRDBAND (one of
  * a band above 0), POLLPRI (a high-priority message),
- * POLLOUT/POLLWRNORM (flow control lets a write through), POLLERR,
- * POLLHUP, POLLNVAL (not a stream).  timeout_ms: -1 waits forever, 0 does
- * not wait.  Returns the number of descriptors with events.  Base context;
- * may block.
+ * POLLOUT/POLLWRNORM (flow control lets a write through), POLLWRBAND
+ * (and one in band 1), POLLERR, POLLHUP, POLLNVAL (not a stream).  An
+ * entry whose fd is negative is skipped (revents 0), as poll(2) does.
+ * timeout_ms: -1 waits forever, 0 does not wait.  Returns the number of
+ * descriptors with events.  Base context; may block.
  */
 int
 ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
@@ -1273,8 +1321,13 @@ ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 		int ready = 0;
 
 		for (nfds_t i = 0; i < nfds; i++) {
-			struct stdata *sd = sd_lookup(fds[i].fd);
+			struct stdata *sd;
 
+			if (fds[i].fd < 0) {
+				fds[i].revents = 0;
+				continue;
+			}
+			sd = sd_lookup(fds[i].fd);
 			fds[i].revents = sd == NULL ? POLLNVAL :
 			    poll_events(sd, fds[i].events);
 			if (fds[i].revents != 0)

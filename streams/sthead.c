@@ -159,9 +159,22 @@ strrput(queue_t *q, mblk_t *mp)
 	struct stdata *sd = QPAIR(q)->qp_sd;
 
 	switch (mp->b_datap->db_type) {
+	case M_PCPROTO:
+		/*
+		 * One high-priority message at the head at a time (SVR4): a
+		 * second one, while the first waits, is discarded.
+		 */
+		ust_lock(sd->sd_lock);
+		if (!queue_has_hipri(q)) {
+			(void) putq(q, mp);	/* band 0: cannot fail */
+			sthead_wake(sd);
+			mp = NULL;
+		}
+		ust_unlock(sd->sd_lock);
+		freemsg(mp);
+		break;
 	case M_DATA:
 	case M_PROTO:
-	case M_PCPROTO:
 		ust_lock(sd->sd_lock);
 		if (!putq(q, mp))
 			freemsg(mp);

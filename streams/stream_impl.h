@@ -117,8 +117,9 @@ extern bool modsw_exists(const char *name, bool driver);
 extern struct qpair *qpair_alloc(struct modsw *sw, struct stdata *sd);
 extern void qpair_free(struct qpair *qp);
 
-/* Queues (queue.c): waiting for one to drain. */
+/* Queues (queue.c): waiting for one to drain; a high-priority message. */
 extern int queue_drain_mark(queue_t *q);
+extern bool queue_has_hipri(queue_t *q);
 
 /* The put/service machinery (put.c, sched.c). */
 extern void str_call_put(queue_t *q, mblk_t *mp);

@@ -2704,6 +2704,269 @@ START_TEST(threads_push_and_pop_under_traffic_keep_the_order)
 }
 END_TEST
 
+/*
+ * More of SVR4's stream head: packet sizes, hang-up with getmsg, one
+ * high-priority message at a time, ioctl errors, partial reads of banded
+ * messages, empty tails, poll, zero-length parts.
+ */
+
+/*
+ * write(2): with a non-zero minimum packet size, a write larger than the
+ * maximum cannot be split and fails with ERANGE, sending nothing.
+ */
+START_TEST(write_above_maxpsz_with_minpsz_is_erange_sends_nothing)
+{
+	int sd = start(O_NONBLOCK);
+
+	ck_assert_int_eq(strqset(tsh_wq, QMAXPSZ, 0, 4), 0);
+	ck_assert_int_eq(strqset(tsh_wq, QMINPSZ, 0, 2), 0);
+	expect_errno(ustreams_write(sd, "abcdefgh", 8), ERANGE);
+	ck_assert_int_eq(qsize(tsh_wq), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * getmsg(2): at a hang-up, a getmsg that finds no message of the kind it
+ * asks for returns 0 with both lengths 0 -- it does not wait (or EAGAIN).
+ */
+START_TEST(getmsg_rs_hipri_after_hangup_returns_empty_message)
+{
+	int sd = start(O_NONBLOCK);
+	char cbuf[8], dbuf[8];
+	struct strbuf ctl = { sizeof (cbuf), 5, cbuf };
+	struct strbuf data = { sizeof (dbuf), 5, dbuf };
+	int flags = RS_HIPRI;
+
+	up_data("normal");
+	up(mkmsg(M_HANGUP, 0, NULL, 0));
+	ck_assert_int_eq(ustreams_getmsg(sd, &ctl, &data, &flags), 0);
+	ck_assert_int_eq(ctl.len, 0);
+	ck_assert_int_eq(data.len, 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* The same, blocking: the call must not sleep for ever. */
+START_TEST(blocking_getmsg_rs_hipri_after_hangup_returns)
+{
+	int sd = start(0);
+	char cbuf[8], dbuf[8];
+	struct strbuf ctl = { sizeof (cbuf), 5, cbuf };
+	struct strbuf data = { sizeof (dbuf), 5, dbuf };
+	int flags = RS_HIPRI;
+
+	up_data("normal");
+	up(mkmsg(M_HANGUP, 0, NULL, 0));
+	ck_assert_int_eq(ustreams_getmsg(sd, &ctl, &data, &flags), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* SVR4 strrput: only one M_PCPROTO at the stream head at a time. */
+START_TEST(second_m_pcproto_is_discarded_while_one_is_queued)
+{
+	int sd = start(O_NONBLOCK);
+
+	up_proto(M_PCPROTO, 0, "p1", NULL);
+	up_proto(M_PCPROTO, 0, "p2", NULL);
+	ck_assert_int_eq(nread(sd, NULL), 1);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* strdoioctl: an M_IOCACK with ioc_error set fails the ioctl with it. */
+static void
+tsh_ack_with_error(void *arg)
+{
+	mblk_t *mp = tsh_ioc_kept;
+	struct iocblk *ioc = (struct iocblk *)(void *)mp->b_rptr;
+
+	(void) arg;
+	tsh_ioc_kept = NULL;
+	DB_TYPE(mp) = M_IOCACK;
+	ioc->ioc_rval = 3;
+	ioc->ioc_error = EPROTO;
+	ioc->ioc_count = 0;
+	qreply(tsh_ioc_keptq, mp);
+}
+
+START_TEST(i_str_ack_with_ioc_error_fails_with_it)
+{
+	int sd = start(0);
+	struct strioctl sio = { 0x5a10, 5, 0, NULL };
+
+	tsh_ioc_mode = IOC_LATER;
+	(void) timeout(tsh_ack_with_error, NULL, 1);
+	expect_errno(ustreams_ioctl(sd, I_STR, &sio), EPROTO);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* read(2) of 0 bytes returns 0 without waiting for a message (POSIX). */
+START_TEST(read_of_0_bytes_returns_0_at_once)
+{
+	int sd = start(O_NONBLOCK);
+	char buf[1];
+
+	ck_assert_int_eq(ustreams_read(sd, buf, 0), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * A banded message read in part keeps its band (SVR4 strread puts the
+ * rest back with b_band = the message's band): the bytes of one band come
+ * out in the order they were sent.
+ */
+START_TEST(partial_read_of_a_banded_message_keeps_its_place)
+{
+	int sd = start(O_NONBLOCK);
+	char buf[8] = "";
+	mblk_t *mp = mkmsg(M_DATA, 1, "ab", 2);
+
+	mp->b_cont = mkmsg(M_DATA, 0, "cd", 2);	/* a second block */
+	up(mp);
+	up_band(1, "xy");
+	ck_assert_int_eq(ustreams_read(sd, buf, 2), 2);
+	ck_assert_mem_eq(buf, "ab", 2);
+	ck_assert_int_eq(ustreams_read(sd, buf, 2), 2);
+	ck_assert_mem_eq(buf, "cd", 2);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * getmsg: a data part read to its last byte, with only an empty block
+ * after it, is all taken (SVR4 frees a zero-length tail): no MOREDATA,
+ * and no zero-length message left to end the next read with 0.
+ */
+START_TEST(getmsg_exact_fit_with_an_empty_tail_block_is_whole)
+{
+	int sd = start(O_NONBLOCK);
+	char dbuf[3], buf[4];
+	struct strbuf data = { sizeof (dbuf), 0, dbuf };
+	int flags = 0;
+	mblk_t *mp = mkmsg(M_DATA, 0, "abc", 3);
+
+	mp->b_cont = mkmsg(M_DATA, 0, NULL, 0);
+	up(mp);
+	{
+		int rc = ustreams_getmsg(sd, NULL, &data, &flags);
+		int left = nread(sd, NULL);
+		ssize_t n = ustreams_read(sd, buf, sizeof (buf));
+
+		ck_assert_msg(rc == 0 && data.len == 3 && left == 0 &&
+		    n == -1 && errno == EAGAIN,
+		    "getmsg rc %d (data.len %d), then I_NREAD %d, "
+		    "then read %zd", rc, data.len, left, n);
+	}
+	ustreams_close(sd);
+}
+END_TEST
+
+/* poll(2): POLLWRBAND when a banded message may be written. */
+START_TEST(poll_reports_pollwrband_on_a_writable_stream)
+{
+	int sd = start(O_NONBLOCK);
+	struct pollfd pfd = { sd, POLLWRBAND, 0 };
+
+	ck_assert_int_eq(ustreams_ioctl(sd, I_CANPUT, 1), 1);
+	ck_assert_int_eq(ustreams_poll(&pfd, 1, 0), 1);
+	ck_assert_int_eq(pfd.revents, POLLWRBAND);
+	ustreams_close(sd);
+}
+END_TEST
+
+/* poll(2): an entry with a negative fd is ignored, revents 0. */
+START_TEST(poll_ignores_a_negative_fd)
+{
+	int sd = start(O_NONBLOCK);
+	struct pollfd pfd = { -1, POLLIN, 0 };
+
+	ck_assert_int_eq(ustreams_poll(&pfd, 1, 0), 0);
+	ck_assert_int_eq(pfd.revents, 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * Threads: a reader draining the head (non-blocking, with the pollfd made)
+ * and another thread flushing the read side with I_FLUSH at the same time.
+ */
+static atomic_bool race_stop;
+static int race_sd;
+
+static void *
+race_flusher(void *arg)
+{
+	(void) arg;
+	while (!atomic_load(&race_stop))
+		(void) ustreams_ioctl(race_sd, I_FLUSH, FLUSHR);
+	return (NULL);
+}
+
+START_TEST(threads_read_and_i_flush_race_free)
+{
+	pthread_t t;
+	char buf[64];
+
+	harness_boot(MEM_4M, USTREAMS_EXEC_THREADS);
+	tsh_register();
+	tsh_reset();
+	tsh_echo = true;
+	race_sd = open_drv(O_NONBLOCK);
+	ck_assert_int_ge(ustreams_pollfd(race_sd), 0);
+	atomic_store(&race_stop, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, race_flusher, NULL), 0);
+	for (int i = 0; i < 20000; i++) {
+		(void) ustreams_write(race_sd, "abcdefgh", 8);
+		(void) ustreams_read(race_sd, buf, sizeof (buf));
+	}
+	atomic_store(&race_stop, true);
+	pthread_join(t, NULL);
+	ustreams_close(race_sd);
+}
+END_TEST
+
+/*
+ * Zero-length parts with a NULL buffer (SVR4 allows them: nothing is
+ * copied, so nothing is read from or written to the NULL buffer; the
+ * sanitizer build checks that).
+ */
+START_TEST(putmsg_zero_length_ctl_with_null_buf)
+{
+	int sd = start(O_NONBLOCK);
+	struct strbuf ctl = { 0, 0, NULL };
+
+	ck_assert_int_eq(ustreams_putmsg(sd, &ctl, NULL, RS_HIPRI), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(sndzero_write_of_null_buf)
+{
+	int sd = start(O_NONBLOCK);
+
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SWROPT, SNDZERO), 0);
+	ck_assert_int_eq(ustreams_write(sd, NULL, 0), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(getmsg_data_maxlen_0_null_buf)
+{
+	int sd = start(O_NONBLOCK);
+	struct strbuf data = { 0, 0, NULL };
+	int flags = 0;
+
+	up_data("abc");
+	ck_assert_int_eq(ustreams_getmsg(sd, NULL, &data, &flags), MOREDATA);
+	ck_assert_int_eq(data.len, 0);
+	ustreams_close(sd);
+}
+END_TEST
+
 static Suite *
 sthead_suite(void)
 {
@@ -2872,6 +3135,30 @@ sthead_suite(void)
 	tcase_add_test(tt,
 	    threads_write_runs_the_service_procedure_it_enabled_on_return);
 	suite_add_tcase(s, tt);
+	TCase *ta = harness_tcase("more SVR4 rules", 30);
+
+	tcase_add_test(ta,
+	    write_above_maxpsz_with_minpsz_is_erange_sends_nothing);
+	tcase_add_test(ta, getmsg_rs_hipri_after_hangup_returns_empty_message);
+	tcase_add_test(ta, blocking_getmsg_rs_hipri_after_hangup_returns);
+	tcase_add_test(ta, second_m_pcproto_is_discarded_while_one_is_queued);
+	tcase_add_test(ta, i_str_ack_with_ioc_error_fails_with_it);
+	tcase_add_test(ta, read_of_0_bytes_returns_0_at_once);
+	tcase_add_test(ta, partial_read_of_a_banded_message_keeps_its_place);
+	tcase_add_test(ta,
+	    getmsg_exact_fit_with_an_empty_tail_block_is_whole);
+	tcase_add_test(ta, poll_reports_pollwrband_on_a_writable_stream);
+	tcase_add_test(ta, poll_ignores_a_negative_fd);
+	tcase_add_test(ta, putmsg_zero_length_ctl_with_null_buf);
+	tcase_add_test(ta, sndzero_write_of_null_buf);
+	tcase_add_test(ta, getmsg_data_maxlen_0_null_buf);
+	suite_add_tcase(s, ta);
+	{
+		TCase *tat = harness_tcase("flush races", 120);
+
+		tcase_add_test(tat, threads_read_and_i_flush_race_free);
+		suite_add_tcase(s, tat);
+	}
 	return (s);
 }
 
