@@ -88,7 +88,8 @@ drv_usecwait(clock_t microsecs)
 {
 	if (microsecs <= 0 || ust_exec == NULL)
 		return;
-	ust_exec->eo_delay((uint64_t)microsecs * 1000u);
+	ust_exec->eo_delay((uint64_t)microsecs > UINT64_MAX / 1000u ?
+	    UINT64_MAX : (uint64_t)microsecs * 1000u);
 }
 
 /*

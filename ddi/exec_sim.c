@@ -171,7 +171,7 @@ sim_now(void)
 static void
 sim_delay(uint64_t ns)
 {
-	sim.s_now += ns;
+	sim.s_now = ns > UINT64_MAX - sim.s_now ? UINT64_MAX : sim.s_now + ns;
 }
 
 static int

@@ -307,13 +307,21 @@ thr_runq(void)
 	thr_undefer();
 }
 
-static void
+/*
+ * The absolute time of when, for pthread_cond_timedwait; false when it is
+ * past what the clock can say (a wait for it is a wait for ever).
+ */
+static bool
 timespec_at(struct timespec *ts, uint64_t when)
 {
-	uint64_t abs = thr.t_epoch + when;
+	uint64_t abs;
 
+	if (when > UINT64_MAX - thr.t_epoch)
+		return (false);
+	abs = thr.t_epoch + when;
 	ts->tv_sec = (time_t)(abs / 1000000000ull);
 	ts->tv_nsec = (long)(abs % 1000000000ull);
+	return (ts->tv_sec >= 0);
 }
 
 static void *
@@ -340,8 +348,8 @@ callout_main(void *arg)
 			run_locked(ev);
 			continue;
 		}
-		if ((ev = RB_MIN(ust_evtree, &thr.t_timers)) != NULL) {
-			timespec_at(&ts, ev->ev_when);
+		if ((ev = RB_MIN(ust_evtree, &thr.t_timers)) != NULL &&
+		    timespec_at(&ts, ev->ev_when)) {
 			(void) pthread_cond_timedwait(&thr.t_timercv,
 			    &thr.t_lock, &ts);
 		} else {
@@ -448,7 +456,8 @@ thr_stop(void)
 static void
 thr_delay(uint64_t ns)
 {
-	uint64_t until = ust_clock_monotonic_ns() + ns;
+	uint64_t now = ust_clock_monotonic_ns();
+	uint64_t until = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
 
 	while (ust_clock_monotonic_ns() < until)
 		;

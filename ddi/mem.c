@@ -73,6 +73,7 @@ struct ust_mem_hot ust_mem_hot;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static lock_t wait_lock = UST_LOCK_INITIALIZER("kmem wait");
 static sv_t wait_sv = UST_SV_INITIALIZER;
+static _Atomic uint64_t wait_gen;	/* frees since; see ust_mem_get_sleep */
 
 /*
  * Extent hooks.  jemalloc asks for page-aligned (or 2 MB aligned, for its
@@ -314,6 +315,7 @@ ust_mem_put(void *p, size_t usable)
 	atomic_fetch_sub(&mem.m_charged, usable);
 	if (atomic_load(&mem.m_waiters) > 0) {
 		(void) LOCK(&wait_lock, plbase);
+		atomic_fetch_add(&wait_gen, 1);
 		SV_BROADCAST(&wait_sv, 0);
 		UNLOCK(&wait_lock, plbase);
 	}
@@ -441,25 +443,44 @@ ustreams_memstat(struct ustreams_memstat *msp)
 }
 
 /*
- * KM_SLEEP support: wait until ust_mem_put() gives memory back.  The waiter
- * counts itself under wait_lock before its last try, and ust_mem_put()
- * broadcasts under the same lock, so no wake-up is lost.
+ * KM_SLEEP support: wait until ust_mem_put() gives memory back.
+ *
+ * The waiter counts itself (m_waiters) before it reads wait_gen and tries;
+ * ust_mem_put() gives the memory back before it reads m_waiters, and, if
+ * anyone waits, bumps wait_gen and broadcasts under wait_lock.  So either
+ * the try sees the memory, or the waiter finds wait_gen changed under the
+ * lock, or it is asleep when the broadcast comes: no wake-up is lost.  The
+ * try itself runs without wait_lock, because the budget's refusal runs
+ * the reclaim hook, which gives cached objects back through ust_mem_put.
+ * The first waiter asks the caches (mh_sleepers) to give what is freed
+ * back to the arena while anyone waits: a free into a cache would wake
+ * no one.
  */
 void *
 ust_mem_get_sleep(size_t usable, const void *caller)
 {
 	void *p;
 
+	(void) LOCK(&wait_lock, plbase);
+	if (atomic_fetch_add(&mem.m_waiters, 1) == 0 &&
+	    mem.m_hooks.mh_sleepers != NULL)
+		mem.m_hooks.mh_sleepers(true);
+	UNLOCK(&wait_lock, plbase);
 	for (;;) {
+		uint64_t gen = atomic_load(&wait_gen);
+
+		if ((p = ust_mem_get(usable)) != NULL)
+			break;
 		(void) LOCK(&wait_lock, plbase);
-		atomic_fetch_add(&mem.m_waiters, 1);
-		p = ust_mem_get(usable);
-		if (p != NULL) {
-			atomic_fetch_sub(&mem.m_waiters, 1);
+		if (atomic_load(&wait_gen) == gen)
+			ust_sv_wait(&wait_sv, &wait_lock, "kmem_alloc", caller);
+		else
 			UNLOCK(&wait_lock, plbase);
-			return (p);
-		}
-		ust_sv_wait(&wait_sv, &wait_lock, "kmem_alloc", caller);
-		atomic_fetch_sub(&mem.m_waiters, 1);
 	}
+	(void) LOCK(&wait_lock, plbase);
+	if (atomic_fetch_sub(&mem.m_waiters, 1) == 1 &&
+	    mem.m_hooks.mh_sleepers != NULL)
+		mem.m_hooks.mh_sleepers(false);
+	UNLOCK(&wait_lock, plbase);
+	return (p);
 }

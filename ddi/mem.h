@@ -98,11 +98,16 @@ extern void ust_mem_released(void);
  *    cached (for ustreams_memstat).
  *  - release: called after held went down, so that bufcall can look for
  *    waiters that are now due.  It must be cheap when no one waits.
+ *  - sleepers: KM_SLEEP callers begin (true) or cease (false) to wait for
+ *    the budget; while they wait, cached objects should go back to the
+ *    arena as they are freed, where the sleepers can have them.  Called
+ *    with the sleepers' lock held: it must not free or allocate.
  */
 struct ust_mem_hooks {
 	void	(*mh_reclaim)(void);
 	int64_t	(*mh_unfolded)(size_t *cachedp, int64_t *maxp);
 	void	(*mh_release)(void);
+	void	(*mh_sleepers)(bool waiting);
 };
 extern void ust_mem_set_hooks(const struct ust_mem_hooks *hooks);
 

@@ -45,6 +45,7 @@ LIST_HEAD(tout_list, tout);
 static pthread_mutex_t to_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tout_list to_hash[TO_HASH];
 static toid_t to_next;
+static bool to_stopping;		/* shutdown has begun; to_lock */
 static long to_pending;
 
 static void
@@ -113,6 +114,12 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 	to->to_refs = 1;		/* the executive's */
 
 	pthread_mutex_lock(&to_lock);
+	if (to_stopping) {
+		/* Shutting down: a handler that re-arms itself is not. */
+		pthread_mutex_unlock(&to_lock);
+		kmem_free(to, sizeof (*to));
+		return (0);
+	}
 	do {
 		to_next = to_next == INT_MAX ? 1 : to_next + 1;
 		to->to_id = to_next;
@@ -137,7 +144,11 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 	 */
 	id = to->to_id;
 	now = ust_now();
-	when = (now / tick + (uint64_t)ticks) * tick;
+	/* So far off that it cannot be told from never: the end of time. */
+	if ((uint64_t)ticks > UINT64_MAX / tick - now / tick)
+		when = UINT64_MAX;
+	else
+		when = (now / tick + (uint64_t)ticks) * tick;
 	(void) ust_event_post_at(&to->to_ev, when);
 	return (id);
 }
@@ -192,10 +203,15 @@ tout_init(const struct ustreams_config *cfg)
 		LIST_INIT(&to_hash[i]);
 	to_next = 0;
 	to_pending = 0;
+	to_stopping = false;
 	return (0);
 }
 
-/* Pending callouts at shutdown are a driver bug; say so and drop them. */
+/*
+ * Pending callouts at shutdown are a driver bug; say so and drop them.
+ * From here on timeout refuses (returns 0), so a handler running now that
+ * re-arms itself adds nothing behind the scan.
+ */
 static void
 tout_fini(void)
 {
@@ -203,18 +219,31 @@ tout_fini(void)
 	toid_t id;
 	long n = 0;
 
-	for (int i = 0; i < TO_HASH; i++) {
-		for (;;) {
-			pthread_mutex_lock(&to_lock);
-			to = LIST_FIRST(&to_hash[i]);
-			id = to != NULL ? to->to_id : 0;
-			pthread_mutex_unlock(&to_lock);
-			if (id == 0)
-				break;
-			untimeout(id);
-			n++;
+	long pass;
+
+	pthread_mutex_lock(&to_lock);
+	to_stopping = true;
+	pthread_mutex_unlock(&to_lock);
+	/*
+	 * Again until a pass finds none: a handler that was running when the
+	 * flag went up may have re-armed into a bucket already scanned.
+	 */
+	do {
+		pass = 0;
+		for (int i = 0; i < TO_HASH; i++) {
+			for (;;) {
+				pthread_mutex_lock(&to_lock);
+				to = LIST_FIRST(&to_hash[i]);
+				id = to != NULL ? to->to_id : 0;
+				pthread_mutex_unlock(&to_lock);
+				if (id == 0)
+					break;
+				untimeout(id);
+				pass++;
+			}
 		}
-	}
+		n += pass;
+	} while (pass > 0);
 	if (n > 0)
 		cmn_err(CE_WARN, "ustreams_shutdown: %ld timeout(s) still "
 		    "pending, cancelled", n);

@@ -131,6 +131,15 @@ static int64_t strcache_fold_bytes;	/* set at boot; see strcache.h */
 _Atomic int strcache_waiters;
 _Atomic uint64_t strcache_fastgen;
 
+/*
+ * Who waits for memory: bufcall's waiters (strcache_set_waiters) and
+ * KM_SLEEP callers (the sleepers hook).  Either turns the fast paths off;
+ * wait_mtx makes the two flags and what they imply change together.
+ */
+static pthread_mutex_t wait_mtx = PTHREAD_MUTEX_INITIALIZER;
+static bool wait_bufcall, wait_kmem;		/* wait_mtx */
+static _Atomic int strcache_kmem_sleepers;	/* wait_kmem, for the frees */
+
 static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(, strcpu) cpu_list = LIST_HEAD_INITIALIZER(cpu_list);
 _Atomic uint64_t strcache_gen;		/* instance generation; 0: down */
@@ -522,6 +531,13 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 		strcache_fold_held(cpu);
 		ust_mem_released();
 	}
+	/*
+	 * A KM_SLEEP caller waits for the budget's charge, which objects in
+	 * a cache keep: this CPU's go back to the arena, which wakes it.
+	 */
+	if (atomic_load_explicit(&strcache_kmem_sleepers,
+	    memory_order_relaxed) != 0)
+		cpu_empty(cpu);
 }
 
 mblk_t *
@@ -563,12 +579,34 @@ strcache_count_badsize(void)
 	atomic_fetch_add(&badsize, 1);
 }
 
-void
-strcache_set_waiters(bool waiting)
+static void
+waiters_update_locked(void)
 {
+	bool waiting = wait_bufcall || wait_kmem;
+
+	atomic_store(&strcache_kmem_sleepers, wait_kmem ? 1 : 0);
 	atomic_store(&strcache_waiters, waiting ? 1 : 0);
 	atomic_store(&strcache_fastgen, waiting ? 0 :
 	    atomic_load(&strcache_gen));
+}
+
+void
+strcache_set_waiters(bool waiting)
+{
+	pthread_mutex_lock(&wait_mtx);
+	wait_bufcall = waiting;
+	waiters_update_locked();
+	pthread_mutex_unlock(&wait_mtx);
+}
+
+/* ddi sleepers hook: KM_SLEEP callers wait for the budget, or no more. */
+static void
+strcache_sleepers(bool waiting)
+{
+	pthread_mutex_lock(&wait_mtx);
+	wait_kmem = waiting;
+	waiters_update_locked();
+	pthread_mutex_unlock(&wait_mtx);
 }
 
 /* ddi reclaim hook: the budget refused; give back what caches hold. */
@@ -729,6 +767,7 @@ strcache_init(const struct ustreams_config *cfg)
 		.mh_reclaim = strcache_reclaim,
 		.mh_unfolded = strcache_unfolded,
 		.mh_release = strcache_release,
+		.mh_sleepers = strcache_sleepers,
 	};
 
 	(void) pthread_once(&cpu_key_once, cpu_key_create);
@@ -752,6 +791,8 @@ strcache_init(const struct ustreams_config *cfg)
 	for (unsigned p = 0; p < 4; p++)
 		atomic_store(&fail_pri[p], 0);
 	atomic_store(&badsize, 0);
+	wait_bufcall = wait_kmem = false;
+	atomic_store(&strcache_kmem_sleepers, 0);
 	atomic_store(&strcache_waiters, 0);
 	ust_mem_set_hooks(&hooks);
 	atomic_store(&strcache_gen, ++gen_next);

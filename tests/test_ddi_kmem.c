@@ -16,6 +16,7 @@
 
 #include <sys/ddi.h>
 #include <sys/kmem.h>
+#include <sys/stream.h>
 #include <sys/ustreams.h>
 
 #include <errno.h>
@@ -386,6 +387,20 @@ START_TEST(test_kmem_alloc_with_bad_flag_panics)
 }
 END_TEST
 
+
+/*
+ * Size 0 returns NULL before the flag is looked at, as on SVR5, even a
+ * flag that would otherwise panic.
+ */
+START_TEST(test_kmem_alloc_of_0_bytes_returns_null_whatever_the_flag)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_null(kmem_alloc(0, 7));
+	ck_assert_ptr_null(kmem_zalloc(0, KM_SLEEP));
+	harness_shutdown();
+}
+END_TEST
+
 /*
  * KM_SLEEP outside base context.  Interrupt and service context are
  * entered by posting an event of that context to the executive (there is
@@ -547,6 +562,114 @@ START_TEST(test_km_sleep_under_threads_returns_when_another_thread_frees)
 }
 END_TEST
 
+
+/*
+ * KM_SLEEP is satisfied by memory that message blocks freed into the
+ * buffer caches: the waiter's retry runs the reclaim hook, which gives
+ * the cached blocks back with ust_mem_put() -- which must not find the
+ * waiter holding the lock it wakes waiters under.
+ */
+#define	KR_SMALL_MAX	1024
+static mblk_t *kr_blk[2];
+static void *kr_small[KR_SMALL_MAX];
+static int kr_nsmall;
+
+static void
+kr_free_handler(void *arg)
+{
+	freemsg(kr_blk[0]);
+	freemsg(kr_blk[1]);
+	kr_blk[0] = kr_blk[1] = NULL;
+	/* Any kmem_free wakes the KM_SLEEP waiter. */
+	kmem_free(kr_small[--kr_nsmall], 8);
+}
+
+START_TEST(test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches)
+{
+	void *volatile p = NULL;
+	volatile int n = 0;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_ne(timeout(kr_free_handler, NULL, 1), 0);
+	ck_assert_ptr_nonnull(kr_blk[0] = allocb(4000, BPRI_HI));
+	ck_assert_ptr_nonnull(kr_blk[1] = allocb(4000, BPRI_HI));
+	/* Take the rest of the budget; the last refusals empty the caches. */
+	while (n < PAGES_PER_MIB && (pages[n] = kmem_alloc(4096,
+	    KM_NOSLEEP)) != NULL)
+		n++;
+	while (kr_nsmall < KR_SMALL_MAX &&
+	    (kr_small[kr_nsmall] = kmem_alloc(8, KM_NOSLEEP)) != NULL)
+		kr_nsmall++;
+	ck_assert_int_gt(kr_nsmall, 0);
+
+	harness_panic_catch();
+	if (sigsetjmp(harness_panic_jb, 0) == 0) {
+		harness_panic_armed = 1;
+		p = kmem_alloc(4096, KM_SLEEP);
+		harness_panic_armed = 0;
+	} else {
+		ck_abort_msg("KM_SLEEP panicked: %s", harness_panic_msg());
+	}
+	ck_assert_ptr_nonnull(p);
+	kmem_free(p, 4096);
+	while (kr_nsmall > 0)
+		kmem_free(kr_small[--kr_nsmall], 8);
+	for (int i = 0; i < n; i++)
+		kmem_free(pages[i], 4096);
+	harness_shutdown();
+}
+END_TEST
+
+
+/*
+ * Blocks freed while a KM_SLEEP caller waits wake it: they go back to
+ * the arena instead of a cache.  (Under sim a caller no one wakes runs
+ * out of events and panics.)
+ */
+static void
+kr_free_blocks_only(void *arg)
+{
+	freemsg(kr_blk[0]);
+	freemsg(kr_blk[1]);
+	kr_blk[0] = kr_blk[1] = NULL;
+}
+
+START_TEST(test_km_sleep_wakes_when_blocks_are_freed)
+{
+	struct ust_event ev;
+	void *volatile p = NULL;
+	volatile int n = 0;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_nonnull(kr_blk[0] = allocb(4000, BPRI_HI));
+	ck_assert_ptr_nonnull(kr_blk[1] = allocb(4000, BPRI_HI));
+	while (n < PAGES_PER_MIB && (pages[n] = kmem_alloc(4096,
+	    KM_NOSLEEP)) != NULL)
+		n++;
+	while (kr_nsmall < KR_SMALL_MAX &&
+	    (kr_small[kr_nsmall] = kmem_alloc(8, KM_NOSLEEP)) != NULL)
+		kr_nsmall++;
+	ust_event_init(&ev, kr_free_blocks_only, NULL, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post_at(&ev, 1000000));
+
+	harness_panic_catch();
+	if (sigsetjmp(harness_panic_jb, 0) == 0) {
+		harness_panic_armed = 1;
+		p = kmem_alloc(4096, KM_SLEEP);
+		harness_panic_armed = 0;
+	} else {
+		ck_abort_msg("KM_SLEEP panicked: %s", harness_panic_msg());
+	}
+	ck_assert_ptr_nonnull(p);
+	kmem_free(p, 4096);
+	while (kr_nsmall > 0)
+		kmem_free(kr_small[--kr_nsmall], 8);
+	for (int i = 0; i < n; i++)
+		kmem_free(pages[i], 4096);
+	harness_shutdown();
+}
+END_TEST
+
 /*
  * Under ThreadSanitizer the tests share one process (CK_FORK=no): each
  * starts from fresh statics, with the log captured (panics expected by a
@@ -560,6 +683,8 @@ reset_statics(void)
 	sleep_panic[0] = '\0';
 	sleep_handler_ran = 0;
 	freer_ran = 0;
+	kr_nsmall = 0;
+	kr_blk[0] = kr_blk[1] = NULL;
 }
 
 static TCase *
@@ -609,6 +734,7 @@ kmem_suite(void)
 	tcase_add_test(tc, test_kmem_free_of_a_malloc_pointer_panics);
 	tcase_add_test(tc, test_kmem_free_of_null_panics);
 	tcase_add_test(tc, test_kmem_alloc_with_bad_flag_panics);
+	tcase_add_test(tc, test_kmem_alloc_of_0_bytes_returns_null_whatever_the_flag);
 	suite_add_tcase(s, tc);
 
 	tc = ddi_tcase("sleep", 30);
@@ -622,6 +748,9 @@ kmem_suite(void)
 	    test_km_sleep_under_sim_waits_until_a_timeout_frees_memory);
 	tcase_add_test(tc,
 	    test_km_sleep_under_threads_returns_when_another_thread_frees);
+	tcase_add_test(tc,
+	    test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches);
+	tcase_add_test(tc, test_km_sleep_wakes_when_blocks_are_freed);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -636,6 +636,118 @@ START_TEST(test_drv_usecwait_under_sim_runs_no_events)
 }
 END_TEST
 
+
+/*
+ * A timeout of LONG_MAX ticks -- "never" -- does not fire: a due time past
+ * what the clock can count is the end of time, not a wrap into the past.
+ */
+START_TEST(test_timeout_of_long_max_ticks_does_not_fire)
+{
+	toid_t id;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	(void) ustreams_sim_run_until(15000000);	/* lbolt 1 */
+	id = timeout(log_fire, TAG(1), LONG_MAX);
+	ck_assert_int_ne(id, 0);
+	(void) ustreams_sim_run_until(1000000000ull);	/* one second */
+	ck_assert_msg(fire_n == 0, "timeout(LONG_MAX) fired at %llu ns",
+	    (unsigned long long)fire_ns[0]);
+	untimeout(id);
+	harness_shutdown();
+}
+END_TEST
+
+/*
+ * A timeout due near the end of time (threads executive) leaves the
+ * callout thread asleep: its absolute wake-up time, boot epoch + due
+ * time, must not wrap into the past and make every timed wait return at
+ * once.
+ */
+static double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+START_TEST(test_a_far_timeout_leaves_the_callout_thread_idle)
+{
+	const long top = 1844674407370L;	/* ticks below 2^64 ns */
+	double before, used;
+	clock_t lbolt;
+	toid_t id;
+
+	harness_boot(MIB, USTREAMS_EXEC_THREADS);
+	sleep_ms(20);
+	before = cpu_seconds();
+	ck_assert_int_eq(drv_getparm(LBOLT, &lbolt), 0);
+	id = timeout(log_fire, TAG(1), top - (long)lbolt - 1);
+	ck_assert_int_ne(id, 0);
+	sleep_ms(500);
+	used = cpu_seconds() - before;
+	untimeout(id);
+	ck_assert_int_eq(fire_n, 0);
+	ck_assert_msg(used < 0.1, "%.3f s of CPU in 0.5 s of an idle "
+	    "instance with one far timeout pending", used);
+	harness_shutdown();
+}
+END_TEST
+
+
+/*
+ * Shutdown cancels a watchdog that is running when the scan of the hash
+ * buckets reaches it (threads executive) and re-arms itself into a bucket
+ * the scan has already passed.  Ids are issued 1, 2, ... from boot, so
+ * the watchdog below is id 255 (bucket 255) and re-arms as id 256
+ * (bucket 0).
+ */
+static atomic_int wd_entered, wd_runs;
+
+static void
+wd_handler(void *arg)
+{
+	atomic_store(&wd_entered, 1);
+	atomic_fetch_add(&wd_runs, 1);
+	sleep_ms(100);		/* still running when shutdown comes */
+	(void) timeout(wd_handler, NULL, 1);
+}
+
+START_TEST(test_shutdown_cancels_a_watchdog_that_rearms_while_running)
+{
+	toid_t id = 0;
+
+	harness_boot(MIB, USTREAMS_EXEC_THREADS);
+	harness_log_capture();
+	for (int i = 1; i < 255; i++) {
+		id = timeout(log_fire, NULL, 1000);
+		ck_assert_int_eq(id, i);
+		untimeout(id);
+	}
+	ck_assert_int_eq(timeout(wd_handler, NULL, 1), 255);
+	ck_assert(wait_at_least(&wd_entered, 1));
+	harness_shutdown();
+}
+END_TEST
+
+
+/*
+ * drv_usecwait of LONG_MAX microseconds (past 2^64 ns) does not move the
+ * sim clock back: the wait saturates.
+ */
+START_TEST(test_drv_usecwait_of_long_max_does_not_move_the_clock_back)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	(void) ustreams_sim_run_until(1000000000ull);
+	drv_usecwait(LONG_MAX);
+	ck_assert_msg(ustreams_now_ns() >= 1000000000ull,
+	    "the clock went back from 1000000000 to %llu ns",
+	    (unsigned long long)ustreams_now_ns());
+	harness_shutdown();
+}
+END_TEST
+
 /*
  * Under ThreadSanitizer the tests share one process (CK_FORK=no): each
  * starts from fresh statics, with the log captured (panics expected by a
@@ -661,6 +773,8 @@ reset_statics(void)
 	atomic_store(&rc_fired, 0);
 	atomic_store(&rc_cancelled, 0);
 	atomic_store(&rc_refused, 0);
+	atomic_store(&wd_entered, 0);
+	atomic_store(&wd_runs, 0);
 }
 
 static TCase *
@@ -699,6 +813,8 @@ timeout_suite(void)
 	    test_untimeout_from_inside_the_handler_returns_at_once_sim);
 	tcase_add_test(tc, test_a_handler_may_cancel_another_pending_timeout);
 	tcase_add_test(tc, test_shutdown_cancels_pending_timeouts_and_says_so);
+	tcase_add_test(tc,
+	    test_timeout_of_long_max_ticks_does_not_fire);
 	suite_add_tcase(s, tc);
 
 	tc = ddi_tcase("timeout_threads", 30);
@@ -709,6 +825,10 @@ timeout_suite(void)
 	tcase_add_test(tc, test_untimeout_waits_for_a_running_handler_threads);
 	tcase_add_test(tc,
 	    test_timeout_untimeout_race_accounts_for_every_timeout);
+	tcase_add_test(tc,
+	    test_a_far_timeout_leaves_the_callout_thread_idle);
+	tcase_add_test(tc,
+	    test_shutdown_cancels_a_watchdog_that_rearms_while_running);
 	suite_add_tcase(s, tc);
 
 	tc = ddi_tcase("drv", 10);
@@ -724,6 +844,8 @@ timeout_suite(void)
 	tcase_add_test(tc,
 	    test_drv_usecwait_under_sim_advances_the_clock_by_the_wait);
 	tcase_add_test(tc, test_drv_usecwait_under_sim_runs_no_events);
+	tcase_add_test(tc,
+	    test_drv_usecwait_of_long_max_does_not_move_the_clock_back);
 	suite_add_tcase(s, tc);
 	return (s);
 }
