@@ -15,12 +15,15 @@
 
 /*
  * put - call q's put procedure with mp (inside q's perimeter).  Any
- * context; does not block.
+ * context; does not block.  Inside an RCU read-side section, as putnext:
+ * a pop's grace period then waits for this put procedure too.
  */
 void
 put(queue_t *q, mblk_t *mp)
 {
+	str_rcu_read_lock();
 	str_call_put(q, mp);
+	str_rcu_read_unlock();
 }
 
 /*

@@ -207,6 +207,12 @@ str_call_put(queue_t *q, mblk_t *mp)
 	struct perim *pm = &qp->qp_perim;
 
 	if (qp->qp_mtsafe) {
+		/* Being popped: its put procedure is not to be entered. */
+		if (__builtin_expect(atomic_load_explicit(&qp->qp_forward,
+		    memory_order_acquire), 0)) {
+			putnext(q, mp);
+			return;
+		}
 		run_put(q, mp);
 		return;
 	}

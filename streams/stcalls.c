@@ -959,6 +959,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	mblk_t *mp, *reply;
 	long ticks;
 	int error = 0, rval;
+	bool hup_before;
 
 	if (sio == NULL || sio->ic_len < 0)
 		return (fail(EINVAL));
@@ -990,6 +991,12 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
 		mp->b_cont->b_wptr += sio->ic_len;
 	}
+	/*
+	 * A hang-up that arrives while the answer is awaited ends the wait;
+	 * one that was there when the ioctl went down does not: a driver may
+	 * answer it (errmod(7) undoes a hang-up so).
+	 */
+	hup_before = (sd->sd_flag & STRHUP) != 0;
 	ust_unlock(sd->sd_lock);
 	putnext(&sd->sd_head->qp_q[1], mp);
 
@@ -1001,7 +1008,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 
 		(void) drv_getparm(LBOLT, &start);
 		while ((reply = sd->sd_iocreply) == NULL) {
-			if (sd->sd_flag & STRHUP) {
+			if ((sd->sd_flag & STRHUP) && !hup_before) {
 				error = ENXIO;
 				break;
 			}

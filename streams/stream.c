@@ -5,11 +5,11 @@
  * Push opens the new module with its own q_next pointers already set
  * (so that its open routine may putnext or qreply), then links it in
  * with two release stores: the head's write queue and the read queue below
- * now point at it.  Pop unlinks the module the same way, waits for a grace
- * period (no putnext still calls into it), turns its procedures off
- * (waiting for a running service procedure), closes it, and passes on any
- * messages left on its queues, so that popping a module from a stream
- * with traffic loses nothing.  Both run under the stream's sd_plumb lock;
+ * now point at it.  Pop turns the module's service procedures off, makes
+ * sure no put procedure of it runs (see stream_pop), closes it, passes on
+ * any messages left on its queues, and unlinks it the same way, freeing
+ * it after a grace period, so that popping a module from a stream with
+ * traffic loses nothing.  Both run under the stream's sd_plumb lock;
  * the put path takes no lock of the stream's.
  */
 #include <sys/stream.h>
@@ -140,6 +140,17 @@ driver_close(struct stdata *sd, struct qpair *qp)
 	qpair_free(qp);
 }
 
+/* A popped module's close, and what is left on its queues passed on. */
+static void
+pop_close(struct stdata *sd, struct qpair *qp)
+{
+	if (qp->qp_q[0].q_qinfo->qi_qclose != NULL)
+		(void) qp->qp_q[0].q_qinfo->qi_qclose(&qp->qp_q[0],
+		    sd->sd_oflag, &stream_cred);
+	pass_on(&qp->qp_q[1]);
+	pass_on(&qp->qp_q[0]);
+}
+
 /*
  * Pop the module just below the stream head.  0, or EINVAL when no module
  * is pushed.  sd_plumb held.
@@ -154,11 +165,14 @@ driver_close(struct stdata *sd, struct qpair *qp)
  * closed, its queues passed on, its perimeter left; from then on a put
  * into it passes the message on at once, on the caller's thread, never
  * waiting in the perimeter behind another; only then is it unlinked, and
- * freed after a grace period.  (An MT-safe module has no perimeter: concurrent puts
- * into it are not ordered anyway.  A put procedure of one that was entered
- * before the switch may still queue a message after its queues were
- * passed on; the grace period waits for it, and its queues are passed on
- * again after that, so nothing is lost.)
+ * freed after a grace period.
+ *
+ * An MT-safe module has no perimeter to wait in, and concurrent puts into
+ * it are not ordered anyway; but its close must not run while a put
+ * procedure that entered before the switch still runs (qprocsoff's
+ * promise: single-threaded from here).  So it is switched to forwarding,
+ * unlinked, and closed and emptied only after the grace period, when
+ * every put procedure that entered through a put or putnext has returned.
  */
 int
 stream_pop(struct stdata *sd)
@@ -174,22 +188,17 @@ stream_pop(struct stdata *sd)
 	if (!qp->qp_mtsafe)
 		perim_enter_wait(qp);
 	atomic_store_explicit(&qp->qp_forward, true, memory_order_release);
-	if (qp->qp_q[0].q_qinfo->qi_qclose != NULL)
-		(void) qp->qp_q[0].q_qinfo->qi_qclose(&qp->qp_q[0],
-		    sd->sd_oflag, &stream_cred);
-	pass_on(&qp->qp_q[1]);
-	pass_on(&qp->qp_q[0]);
-	if (!qp->qp_mtsafe)
+	if (!qp->qp_mtsafe) {
+		pop_close(sd, qp);
 		perim_exit(qp);
+	}
 
 	below_w = q_next_load(mw);
 	q_next_store(&head->qp_q[1], below_w);
 	q_next_store(Q_OTHER(below_w), &head->qp_q[0]);
 	str_synchronize_rcu();
-	if (qp->qp_mtsafe) {
-		pass_on(&qp->qp_q[1]);
-		pass_on(&qp->qp_q[0]);
-	}
+	if (qp->qp_mtsafe)
+		pop_close(sd, qp);
 	if (qp->qp_sw != NULL)
 		modsw_rele(qp->qp_sw);
 	qpair_free(qp);

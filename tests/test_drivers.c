@@ -13,6 +13,7 @@
 #include "harness.h"
 
 #include <sys/stream.h>
+#include <sys/strsun.h>
 #include <sys/ddi.h>
 #include <sys/stropts.h>
 #include <sys/ustreams_drivers.h>
@@ -1515,6 +1516,234 @@ START_TEST(loop_close_under_the_peers_writes_waits_for_its_holds_threads)
 }
 END_TEST
 
+/* Popping an MT-safe module under traffic. */
+
+/*
+ * mtprobe: an MT-safe module whose write put procedure, for M_DATA, stays
+ * inside (up to a second) until released, and whose close records whether
+ * a put procedure was still running when it was called.  SVR5's qprocsoff
+ * (and Solaris') returns only when no thread is inside a put or service
+ * procedure, so close may free q_ptr; a close called while a put
+ * procedure still ran would be a use after free in every MT-safe module
+ * that frees its state at close (passthru does).
+ */
+static _Atomic int probe_inside, probe_closed, probe_closed_while_inside;
+
+static int
+probe_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	qprocson(q);
+	return (0);
+}
+
+static int
+probe_close(queue_t *q, int oflag, cred_t *crp)
+{
+	qprocsoff(q);
+	if (probe_inside)
+		probe_closed_while_inside = 1;
+	probe_closed = 1;
+	return (0);
+}
+
+static int
+probe_wput(queue_t *q, mblk_t *mp)
+{
+	if (DB_TYPE(mp) == M_DATA) {
+		struct timespec t0, t;
+
+		probe_inside = 1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			sched_yield();
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (!probe_closed && t.tv_sec - t0.tv_sec < 2);
+		probe_inside = 0;
+	}
+	putnext(q, mp);
+	return (0);
+}
+
+static int
+probe_rput(queue_t *q, mblk_t *mp)
+{
+	putnext(q, mp);
+	return (0);
+}
+
+static struct module_info probe_minfo = { 0x7001, "mtprobe", 0, INFPSZ,
+    8192, 2048 };
+static struct qinit probe_rinit = { probe_rput, NULL, probe_open,
+    probe_close, NULL, &probe_minfo, NULL };
+static struct qinit probe_winit = { probe_wput, NULL, NULL, NULL, NULL,
+    &probe_minfo, NULL };
+static struct streamtab probe_info = { &probe_rinit, &probe_winit, NULL,
+    NULL };
+
+static void *
+probe_writer(void *arg)
+{
+	int sd = *(int *)arg;
+
+	(void) ustreams_write(sd, "x", 1);
+	return (NULL);
+}
+
+START_TEST(pop_of_mtsafe_module_waits_for_its_running_put_threads)
+{
+	pthread_t wt;
+	int sd, r;
+
+	r = ustreams_register_module("mtprobe", &probe_info, USTREAMS_MTSAFE);
+	ck_assert(r == 0 || r == EEXIST);
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	probe_inside = probe_closed = probe_closed_while_inside = 0;
+	sd = sopen("null", O_RDWR);
+	push(sd, "mtprobe");
+	ck_assert_int_eq(pthread_create(&wt, NULL, probe_writer, &sd), 0);
+	while (!probe_inside)
+		sched_yield();
+	/* A write is inside mtprobe's put procedure: pop it now. */
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP, 0), 0);
+	ck_assert_int_eq(pthread_join(wt, NULL), 0);
+	ck_assert_msg(!probe_closed_while_inside,
+	    "close ran while the module's put procedure was still running");
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/*
+ * The same with passthru, as shipped: a writer on loop stream a sends
+ * through passthru pushed on b (its read put procedure runs on the
+ * writer's thread, MT-safe), while b pushes and pops passthru.
+ * passthruclose frees the counters that passthrurput updates, so it must
+ * not run while a put procedure does (ThreadSanitizer would report the
+ * race; a release build could crash on the cleared q_ptr).
+ */
+static _Atomic int pt_stop;
+
+static void *
+pt_writer(void *arg)
+{
+	int sd = *(int *)arg;
+	char c = 'x';
+
+	while (!pt_stop)
+		if (ustreams_write(sd, &c, 1) < 0)
+			break;
+	return (NULL);
+}
+
+static void *
+pt_reader(void *arg)
+{
+	int sd = *(int *)arg;
+	char buf[4096];
+
+	while (!pt_stop)
+		if (ustreams_read(sd, buf, sizeof (buf)) <= 0)
+			break;
+	return (NULL);
+}
+
+START_TEST(passthru_pop_under_traffic_threads)
+{
+	pthread_t wt, rt;
+	int a, b;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	pt_stop = 0;
+	ck_assert_int_eq(pthread_create(&rt, NULL, pt_reader, &b), 0);
+	ck_assert_int_eq(pthread_create(&wt, NULL, pt_writer, &a), 0);
+	for (int i = 0; i < 2000; i++) {
+		push(b, "passthru");
+		ck_assert_int_eq(ustreams_ioctl(b, I_POP, 0), 0);
+	}
+	pt_stop = 1;
+	ck_assert_int_eq(pthread_join(wt, NULL), 0);
+	/* The reader may wait: one more message wakes it. */
+	write_str(a, "z");
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * errmod(7): "when the ioctl returns, the stream head has the message".
+ * Under the threads executive, with traffic coming up through errmod, the
+ * M_IOCTL can be left in errmod's perimeter for the thread inside, which
+ * sends the M_IOCACK (waking the ioctl) before the M_HANGUP.
+ */
+static _Atomic int em_stop;
+
+static void *
+em_writer(void *arg)
+{
+	int sd = *(int *)arg;
+	char c[64] = "x";
+
+	while (!em_stop)
+		(void) ustreams_write(sd, c, sizeof (c));
+	return (NULL);
+}
+
+static void *
+em_reader(void *arg)
+{
+	int sd = *(int *)arg;
+	char buf[4096];
+
+	while (!em_stop)
+		(void) ustreams_read(sd, buf, sizeof (buf));
+	return (NULL);
+}
+
+/*
+ * errmod(7): ERRMOD_UNHANGUP "undoes M_HANGUP".  On a stream hung up
+ * before the ioctl was sent, the ioctl waits for errmod's answer and
+ * succeeds (threads executive, with traffic both ways).
+ */
+START_TEST(errmod_unhangup_reports_success_when_it_succeeds_threads)
+{
+	pthread_t wt, rt;
+	int sd, i, bad = 0, bad_errno = 0, unhung_after = 0;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	sd = sopen("echo", O_RDWR | O_NONBLOCK);
+	push(sd, "errmod");
+	em_stop = 0;
+	ck_assert_int_eq(pthread_create(&rt, NULL, em_reader, &sd), 0);
+	ck_assert_int_eq(pthread_create(&wt, NULL, em_writer, &sd), 0);
+	for (i = 0; i < 2000 && bad == 0; i++) {
+		ck_assert_int_eq(strioc(sd, ERRMOD_HANGUP, NULL, 0), 0);
+		while (!(poll_one(sd, POLLOUT) & POLLHUP))
+			sched_yield();
+		if (strioc(sd, ERRMOD_UNHANGUP, NULL, 0) != 0) {
+			struct timespec ms10 = { 0, 10 * 1000 * 1000 };
+
+			bad = i + 1;
+			bad_errno = errno;
+			(void) nanosleep(&ms10, NULL);
+			unhung_after = !(poll_one(sd, POLLOUT) & POLLHUP);
+		}
+		while (poll_one(sd, POLLOUT) & POLLHUP)
+			sched_yield();
+	}
+	em_stop = 1;
+	ck_assert_int_eq(pthread_join(wt, NULL), 0);
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_msg(bad == 0, "ERRMOD_UNHANGUP failed (errno %d) at "
+	    "iteration %d, yet 10 ms later the stream was unhung: %d", bad_errno,
+	    bad, unhung_after);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1597,6 +1826,17 @@ main(void)
 	tcase_add_test(tc,
 	    loop_close_under_the_peers_writes_waits_for_its_holds_threads);
 	tcase_add_test(tc, close_waits_while_the_other_side_reads_threads);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("pop under traffic", 60);
+	tcase_add_test(tc,
+	    pop_of_mtsafe_module_waits_for_its_running_put_threads);
+	tcase_add_test(tc, passthru_pop_under_traffic_threads);
+	suite_add_tcase(s, tc);
+
+	tc = harness_tcase("hang-up ioctls", 120);
+	tcase_add_test(tc,
+	    errmod_unhangup_reports_success_when_it_succeeds_threads);
 	suite_add_tcase(s, tc);
 
 	return (harness_run(s));

@@ -1824,11 +1824,13 @@ END_TEST
 
 /*
  * Popping an MT-safe module whose put procedure is still running (it
- * entered before the pop; putnext's RCU section keeps the pair alive) and
- * queues a message after the pop passed its queues on: the message must
- * still be passed on, not freed with the pair.
+ * entered before the pop; putnext's RCU section keeps the pair alive):
+ * its close waits until the put procedure has returned (qprocsoff's
+ * promise), and the message the procedure queues late is passed on, not
+ * freed with the pair.
  */
 static atomic_int late_inside, late_closed, late_delivered;
+static atomic_int late_closed_inside;
 static queue_t *late_wq;
 
 static int
@@ -1852,9 +1854,9 @@ late_wput(queue_t *q, mblk_t *mp)
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
 		atomic_store(&late_inside, 1);
-		while (atomic_load(&late_closed) == 0)
-			sched_yield();
-		nanosleep(&ts, NULL);	/* pass_on has run by now */
+		nanosleep(&ts, NULL);	/* the pop has begun by now */
+		if (atomic_load(&late_closed) != 0)
+			atomic_store(&late_closed_inside, 1);
 		if (!putq(q, mp))
 			freemsg(mp);
 		return (0);
@@ -1938,6 +1940,9 @@ START_TEST(pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late)
 		sched_yield();
 	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
 	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&late_closed), 1);
+	ck_assert_msg(atomic_load(&late_closed_inside) == 0,
+	    "close ran while the put procedure was still running");
 	ck_assert_int_eq(atomic_load(&late_delivered), 1);
 	ustreams_close(sd);
 }

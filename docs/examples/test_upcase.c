@@ -460,6 +460,34 @@ START_TEST(test_pop_passes_leftovers_on_unconverted)
 }
 END_TEST
 
+/*
+ * UPCASE_GETSTATS with a buffer of the wrong size is refused before a byte
+ * is written: the stream head copies what the answer says, and only the
+ * module can check the size the application gave.
+ */
+START_TEST(test_getstats_refuses_a_short_buffer)
+{
+	struct {
+		char	small[8];
+		char	canary[64];
+	} u;
+	char want[sizeof (u.canary)];
+	int r;
+
+	open_upcase(O_RDWR);
+	memset(&u, 0x5a, sizeof (u));
+	memset(want, 0x5a, sizeof (want));
+
+	errno = 0;
+	r = str_ioctl(UPCASE_GETSTATS, u.small, (int)sizeof (u.small));
+	ck_assert_msg(memcmp(u.canary, want, sizeof (want)) == 0,
+	    "UPCASE_GETSTATS (ioctl returned %d) wrote past the %zu-byte "
+	    "buffer", r, sizeof (u.small));
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -487,6 +515,7 @@ main(void)
 	tcase_add_test(tc, test_shared_data_is_copied_not_changed);
 	tcase_add_test(tc, test_copy_waits_for_memory_with_bufcall);
 	tcase_add_test(tc, test_pop_passes_leftovers_on_unconverted);
+	tcase_add_test(tc, test_getstats_refuses_a_short_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

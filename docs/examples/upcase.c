@@ -183,6 +183,11 @@ upcase_ioctl(queue_t *q, struct upcase *up, mblk_t *mp)
 		upcase_iocack(q, mp, old, 0);	/* returns the old mode */
 		return (true);
 	case UPCASE_GETSTATS:
+		/* ic_len tells the size of the application's buffer. */
+		if (ioc->ioc_count != sizeof (up->up_stats)) {
+			upcase_iocnak(q, mp, EINVAL);
+			return (true);
+		}
 		if ((bp = allocb(sizeof (up->up_stats), BPRI_MED)) == NULL) {
 			upcase_iocnak(q, mp, ENOSR);
 			return (true);
