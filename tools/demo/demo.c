@@ -125,6 +125,13 @@ main(int argc, char **argv)
 			return (2);
 		}
 	}
+	/* Each block is 2560 bytes of budget: the array must outlast it. */
+	if (cfg.uc_memsize / 2560 >= MAXBLOCKS) {
+		fprintf(stderr, "ustreams-demo: %zu bytes is more than this demo "
+		    "fills (at most %zu)\n", cfg.uc_memsize,
+		    (size_t)(MAXBLOCKS - 1) * 2560);
+		return (2);
+	}
 	if ((error = ustreams_boot(&cfg)) != 0) {
 		fprintf(stderr, "ustreams-demo: boot failed (error %d)\n",
 		    error);
@@ -140,7 +147,12 @@ main(int argc, char **argv)
 	lo = fill(BPRI_LO);
 	printf("  BPRI_LO   %5d blocks, then refused: %zu bytes in use\n",
 	    lo, inuse());
-	id = bufcall(BLKSIZE, BPRI_LO, lo_callback, &freed);
+	if ((id = bufcall(BLKSIZE, BPRI_LO, lo_callback, &freed)) == 0) {
+		fprintf(stderr, "ustreams-demo: bufcall(%d, BPRI_LO) failed\n",
+		    BLKSIZE);
+		(void) ustreams_shutdown();
+		return (1);
+	}
 	printf("  bufcall(%d, BPRI_LO) registered, id %d\n", BLKSIZE, id);
 	med = fill(BPRI_MED);
 	printf("  BPRI_MED +%4d blocks, then refused: %zu bytes in use\n",
@@ -162,5 +174,10 @@ main(int argc, char **argv)
 	}
 	print_table();
 	(void) ustreams_shutdown();
-	return (callback_ran && lo > 0 && med > 0 && hi > 0 ? 0 : 1);
+	if (!(callback_ran && lo > 0 && med > 0 && hi > 0)) {
+		fprintf(stderr, "ustreams-demo: expected each priority to get "
+		    "blocks and the bufcall to run; it did not\n");
+		return (1);
+	}
+	return (0);
 }
