@@ -1621,7 +1621,11 @@ END_TEST
  * not run while a put procedure does (ThreadSanitizer would report the
  * race; a release build could crash on the cleared q_ptr).
  */
-static _Atomic int pt_stop;
+/*
+ * The writer stops first, while the reader still drains (a blocked write
+ * needs it), then the reader.
+ */
+static _Atomic int pt_wstop, pt_rstop;
 
 static void *
 pt_writer(void *arg)
@@ -1629,7 +1633,7 @@ pt_writer(void *arg)
 	int sd = *(int *)arg;
 	char c = 'x';
 
-	while (!pt_stop)
+	while (!pt_wstop)
 		if (ustreams_write(sd, &c, 1) < 0)
 			break;
 	return (NULL);
@@ -1641,7 +1645,7 @@ pt_reader(void *arg)
 	int sd = *(int *)arg;
 	char buf[4096];
 
-	while (!pt_stop)
+	while (!pt_rstop)
 		if (ustreams_read(sd, buf, sizeof (buf)) <= 0)
 			break;
 	return (NULL);
@@ -1655,15 +1659,16 @@ START_TEST(passthru_pop_under_traffic_threads)
 	ck_assert_int_eq(ustreams_register_builtins(), 0);
 	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
 	loop_pair(O_RDWR, &a, &b);
-	pt_stop = 0;
+	pt_wstop = pt_rstop = 0;
 	ck_assert_int_eq(pthread_create(&rt, NULL, pt_reader, &b), 0);
 	ck_assert_int_eq(pthread_create(&wt, NULL, pt_writer, &a), 0);
 	for (int i = 0; i < 2000; i++) {
 		push(b, "passthru");
 		ck_assert_int_eq(ustreams_ioctl(b, I_POP, 0), 0);
 	}
-	pt_stop = 1;
+	pt_wstop = 1;
 	ck_assert_int_eq(pthread_join(wt, NULL), 0);
+	pt_rstop = 1;
 	/* The reader may wait: one more message wakes it. */
 	write_str(a, "z");
 	ck_assert_int_eq(pthread_join(rt, NULL), 0);
