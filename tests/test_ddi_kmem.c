@@ -584,16 +584,17 @@ kr_free_handler(void *arg)
 	kmem_free(kr_small[--kr_nsmall], 8);
 }
 
-START_TEST(test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches)
+/*
+ * Two 4000-byte blocks held in kr_blk, and the rest of the budget taken
+ * by kmem (pages[0..*np), kr_small): the last refusals empty the caches.
+ */
+static int
+kr_fill(void)
 {
-	void *volatile p = NULL;
-	volatile int n = 0;
+	int n = 0;
 
-	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	ck_assert_int_ne(timeout(kr_free_handler, NULL, 1), 0);
 	ck_assert_ptr_nonnull(kr_blk[0] = allocb(4000, BPRI_HI));
 	ck_assert_ptr_nonnull(kr_blk[1] = allocb(4000, BPRI_HI));
-	/* Take the rest of the budget; the last refusals empty the caches. */
 	while (n < PAGES_PER_MIB && (pages[n] = kmem_alloc(4096,
 	    KM_NOSLEEP)) != NULL)
 		n++;
@@ -601,6 +602,14 @@ START_TEST(test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches)
 	    (kr_small[kr_nsmall] = kmem_alloc(8, KM_NOSLEEP)) != NULL)
 		kr_nsmall++;
 	ck_assert_int_gt(kr_nsmall, 0);
+	return (n);
+}
+
+/* KM_SLEEP of a page must return it, not panic; then free it all. */
+static void
+kr_sleep_and_empty(int n)
+{
+	void *volatile p = NULL;
 
 	harness_panic_catch();
 	if (sigsetjmp(harness_panic_jb, 0) == 0) {
@@ -616,10 +625,19 @@ START_TEST(test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches)
 		kmem_free(kr_small[--kr_nsmall], 8);
 	for (int i = 0; i < n; i++)
 		kmem_free(pages[i], 4096);
+}
+
+START_TEST(test_km_sleep_is_satisfied_by_blocks_freed_into_the_caches)
+{
+	int n;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_ne(timeout(kr_free_handler, NULL, 1), 0);
+	n = kr_fill();
+	kr_sleep_and_empty(n);
 	harness_shutdown();
 }
 END_TEST
-
 
 /*
  * Blocks freed while a KM_SLEEP caller waits wake it: they go back to
@@ -637,35 +655,13 @@ kr_free_blocks_only(void *arg)
 START_TEST(test_km_sleep_wakes_when_blocks_are_freed)
 {
 	struct ust_event ev;
-	void *volatile p = NULL;
-	volatile int n = 0;
+	int n;
 
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
-	ck_assert_ptr_nonnull(kr_blk[0] = allocb(4000, BPRI_HI));
-	ck_assert_ptr_nonnull(kr_blk[1] = allocb(4000, BPRI_HI));
-	while (n < PAGES_PER_MIB && (pages[n] = kmem_alloc(4096,
-	    KM_NOSLEEP)) != NULL)
-		n++;
-	while (kr_nsmall < KR_SMALL_MAX &&
-	    (kr_small[kr_nsmall] = kmem_alloc(8, KM_NOSLEEP)) != NULL)
-		kr_nsmall++;
+	n = kr_fill();
 	ust_event_init(&ev, kr_free_blocks_only, NULL, USTREAMS_CTX_SERVICE);
 	ck_assert(ust_event_post_at(&ev, 1000000));
-
-	harness_panic_catch();
-	if (sigsetjmp(harness_panic_jb, 0) == 0) {
-		harness_panic_armed = 1;
-		p = kmem_alloc(4096, KM_SLEEP);
-		harness_panic_armed = 0;
-	} else {
-		ck_abort_msg("KM_SLEEP panicked: %s", harness_panic_msg());
-	}
-	ck_assert_ptr_nonnull(p);
-	kmem_free(p, 4096);
-	while (kr_nsmall > 0)
-		kmem_free(kr_small[--kr_nsmall], 8);
-	for (int i = 0; i < n; i++)
-		kmem_free(pages[i], 4096);
+	kr_sleep_and_empty(n);
 	harness_shutdown();
 }
 END_TEST
