@@ -1225,20 +1225,41 @@ START_TEST(putq_enables_for_a_high_priority_message)
 }
 END_TEST
 
-START_TEST(putbq_does_not_enable_but_for_high_priority)
+/*
+ * One service run that leaves a message queued: getq returned one, so
+ * QWANTR is clear (the queue does not want reading).
+ */
+static void
+srv_leaves_one(void)
 {
-	int sd = tq_start();
+	int runs = tq_srvruns[1];
 
-	/*
-	 * putq of the first message enables; the run takes one of two, so
-	 * getq cleared QWANTR: the queue is not waiting to be read.
-	 */
 	tq_srvmode = SRV_TAKE_ONE;
 	put(tq_wq, mklen(M_DATA, 0, 1));
 	put(tq_wq, mklen(M_DATA, 0, 1));
 	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 1);
+	ck_assert_int_eq(tq_srvruns[1], runs + 1);
 	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
+}
+
+/* One service run that empties the queue: getq found it empty, QWANTR. */
+static void
+srv_finds_empty(void)
+{
+	int runs = tq_srvruns[1];
+
+	tq_srvmode = SRV_DRAIN;
+	put(tq_wq, mklen(M_DATA, 0, 1));
+	(void) ustreams_sim_run_idle();
+	ck_assert_int_eq(tq_srvruns[1], runs + 1);
+	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+}
+
+START_TEST(putbq_does_not_enable_but_for_high_priority)
+{
+	int sd = tq_start();
+
+	srv_leaves_one();
 	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 0, 1)), 1);
 	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 3, 1)), 1);
 	(void) ustreams_sim_run_idle();
@@ -1250,26 +1271,21 @@ START_TEST(putbq_does_not_enable_but_for_high_priority)
 }
 END_TEST
 
-START_TEST(insq_enables_only_a_queue_that_wants_reading)
+/*
+ * A high-priority message enables no more than any other: only a queue
+ * that wants reading and was not noenable'd (SVR4).
+ */
+START_TEST(insq_of_high_priority_enables_only_a_queue_that_wants_reading)
 {
 	int sd = tq_start();
 
-	/* The run takes one of two: getq cleared QWANTR. */
-	tq_srvmode = SRV_TAKE_ONE;
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 1);
-	/* Not wanted (QWANTR clear): no message enables, of any class. */
-	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
-	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
-	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_DATA, 2, 1)), 1);
+	srv_leaves_one();
 	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_PCPROTO, 0, 1)),
 	    1);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 1);
+	/* An empty getq makes the queue want reading. */
 	flushq(tq_wq, FLUSHALL);
-	/* Wanted: insq enables, unless noenable said not to. */
 	ck_assert_ptr_null(getq(tq_wq));
 	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
 	noenable(tq_wq);
@@ -1277,9 +1293,8 @@ START_TEST(insq_enables_only_a_queue_that_wants_reading)
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 1);
 	enableok(tq_wq);
-	flushq(tq_wq, FLUSHALL);
-	ck_assert_ptr_null(getq(tq_wq));
-	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
+	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_PCPROTO, 0, 1)),
+	    1);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 2);
 	ustreams_close(sd);
@@ -1291,22 +1306,13 @@ START_TEST(insq_enables_an_ordinary_message_only_while_qwantr)
 	int sd = tq_start();
 
 	/* The service finds the queue empty: QWANTR. */
-	tq_srvmode = SRV_DRAIN;
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 1);
-	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	srv_finds_empty();
 	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 2);
 
 	/* The service leaves one: no QWANTR, no enabling, banded or not. */
-	tq_srvmode = SRV_TAKE_ONE;
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 3);
-	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, 0);
+	srv_leaves_one();
 	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
 	ck_assert_int_eq(insq(tq_wq, tq_wq->q_first, mklen(M_DATA, 1, 1)), 1);
 	(void) ustreams_sim_run_idle();
@@ -1320,10 +1326,7 @@ START_TEST(insq_does_not_enable_after_noenable_even_while_qwantr)
 {
 	int sd = tq_start();
 
-	tq_srvmode = SRV_DRAIN;
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	(void) ustreams_sim_run_idle();
-	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	srv_finds_empty();
 	noenable(tq_wq);
 	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_DATA, 0, 1)), 1);
 	(void) ustreams_sim_run_idle();
@@ -1958,11 +1961,7 @@ START_TEST(putbq_enables_a_queue_its_service_found_empty)
 {
 	int sd = tq_start();
 
-	tq_srvmode = SRV_DRAIN;
-	put(tq_wq, mklen(M_DATA, 0, 1));
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 1);
-	ck_assert_uint_eq(tq_wq->q_flag & QWANTR, QWANTR);
+	srv_finds_empty();
 	ck_assert_int_eq(putbq(tq_wq, mklen(M_DATA, 0, 1)), 1);
 	(void) ustreams_sim_run_idle();
 	ck_assert_int_eq(tq_srvruns[1], 2);
@@ -1984,22 +1983,6 @@ START_TEST(putctl_family_accepts_m_delay)
 	ck_assert_int_eq(putnextctl1(tqm_wq, M_DELAY, 10), 1);
 	ck_assert_int_eq(tq_nlog, 2);
 	ck_assert_int_eq(tq_log[0].pr_type, M_DELAY);
-	ustreams_close(sd);
-}
-END_TEST
-
-/*
- * insq enables only a queue that wants reading and was not noenable'd,
- * whatever the message's class (SVR4).
- */
-START_TEST(insq_of_high_priority_obeys_noenable)
-{
-	int sd = tq_start();
-
-	noenable(tq_wq);
-	ck_assert_int_eq(insq(tq_wq, NULL, mklen(M_PCPROTO, 0, 1)), 1);
-	(void) ustreams_sim_run_idle();
-	ck_assert_int_eq(tq_srvruns[1], 0);
 	ustreams_close(sd);
 }
 END_TEST
@@ -2125,7 +2108,7 @@ queue_suite(void)
 	tcase_add_test(te, putq_enables_for_a_high_priority_message);
 	tcase_add_test(te, putbq_does_not_enable_but_for_high_priority);
 	tcase_add_test(te,
-	    insq_enables_only_a_queue_that_wants_reading);
+	    insq_of_high_priority_enables_only_a_queue_that_wants_reading);
 	tcase_add_test(te, insq_enables_an_ordinary_message_only_while_qwantr);
 	tcase_add_test(te,
 	    insq_does_not_enable_after_noenable_even_while_qwantr);
@@ -2165,7 +2148,6 @@ queue_suite(void)
 		tcase_add_test(tr,
 		    putbq_enables_a_queue_its_service_found_empty);
 		tcase_add_test(tr, putctl_family_accepts_m_delay);
-		tcase_add_test(tr, insq_of_high_priority_obeys_noenable);
 		tcase_add_test(tr,
 		    putq_zeroes_the_band_of_a_high_priority_message);
 		tcase_add_test(tr, strqget_qfirst_band0_is_q_first);
