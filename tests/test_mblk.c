@@ -180,6 +180,31 @@ START_TEST(allocb_oversize_block_is_exact_and_counted)
 END_TEST
 
 /*
+ * An oversize block's buffer runs to the end of its footprint, the
+ * allocator's size class for the request plus the 128-byte header: a
+ * 200000-byte request gets 229248 bytes of buffer and is charged 229376.
+ */
+START_TEST(allocb_oversize_buffer_runs_to_the_end_of_its_footprint)
+{
+	struct ustreams_memstat ms;
+	size_t before;
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	before = warm_baseline();
+	mp = allocb(200000, BPRI_HI);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(MBLKSIZE(mp), 229248);
+	ck_assert_ptr_eq(mp->b_rptr, DB_BASE(mp));
+	ck_assert_int_eq(ustreams_memstat(&ms), 0);
+	ck_assert_uint_eq(ms.ms_inuse - before, 229376);
+	memset(mp->b_wptr, 1, 229248);
+	mp->b_wptr = DB_LIM(mp);
+	freeb(mp);
+}
+END_TEST
+
+/*
  * Freed blocks stay in the caches, charged to the budget but not in use:
  * the memory statistics' cached bytes are the class caches' objects.
  */
@@ -405,6 +430,21 @@ START_TEST(testb_answers_with_the_admission_rule)
 }
 END_TEST
 
+/* With no instance booted nothing can be allocated: testb says so. */
+START_TEST(testb_without_an_instance_answers_0)
+{
+	ck_assert_int_eq(testb(0, BPRI_HI), 0);
+	ck_assert_int_eq(testb(64, BPRI_HI), 0);
+	ck_assert_ptr_null(allocb(64, BPRI_HI));
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	ck_assert_int_eq(testb(64, BPRI_HI), 1);
+	harness_shutdown();
+	ck_assert_int_eq(testb(0, BPRI_HI), 0);
+	ck_assert_int_eq(testb(64, BPRI_HI), 0);
+	ck_assert_ptr_null(allocb(64, BPRI_HI));
+}
+END_TEST
+
 static int free_calls;
 static void *free_arg_seen;
 static enum ustreams_ctx free_ctx;
@@ -580,6 +620,28 @@ START_TEST(esballoc_rejects_null_base_or_free_routine)
 }
 END_TEST
 
+/* An empty caller's buffer is valid: the block is empty, and freed as usual. */
+START_TEST(esballoc_of_an_empty_buffer_gives_an_empty_block)
+{
+	static unsigned char buf[8];
+	frtn_t fr = { count_free, buf };
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	free_calls = 0;
+	mp = esballoc(buf, 0, BPRI_HI, &fr);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_ptr_eq(DB_BASE(mp), buf);
+	ck_assert_ptr_eq(DB_LIM(mp), buf);
+	ck_assert_int_eq(MBLKL(mp), 0);
+	freeb(mp);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_int_eq(free_calls, 1);
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 0);
+}
+END_TEST
+
 START_TEST(esballoc_is_refused_by_admission_like_allocb)
 {
 	static unsigned char buf[8];
@@ -640,6 +702,33 @@ START_TEST(dupb_shares_the_data_block)
 	ck_assert_uint_eq(cls("64")->cs_inuse, 0);
 	ck_assert_uint_eq(cls("mblk")->cs_inuse, 0);
 	ck_assert_uint_eq(ss.ss_mem.ms_inuse, warm_baseline());
+}
+END_TEST
+
+/*
+ * A dup's header comes from the cache as new: whatever links its last
+ * owner left in it (a queue's b_next and b_prev), a fresh dup has none.
+ */
+START_TEST(dupb_gives_a_block_with_no_links)
+{
+	mblk_t *mp, *dp, *again;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_MED);
+	ck_assert_ptr_nonnull(mp);
+	dp = dupb(mp);
+	ck_assert_ptr_nonnull(dp);
+	dp->b_next = mp;
+	dp->b_prev = mp;
+	freeb(dp);
+	again = dupb(mp);
+	/* The cache gives the last freed first. */
+	ck_assert_ptr_eq(again, dp);
+	ck_assert_ptr_null(again->b_next);
+	ck_assert_ptr_null(again->b_prev);
+	ck_assert_ptr_null(again->b_cont);
+	freeb(again);
+	freeb(mp);
 }
 END_TEST
 
@@ -705,6 +794,30 @@ START_TEST(freeb_twice_panics_and_says_where)
 	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freed twice"));
 	HARNESS_ASSERT_WHERE(harness_panic_msg(), "last freed from", first);
 	HARNESS_ASSERT_WHERE(harness_panic_msg(), "now called from", second);
+}
+END_TEST
+
+/*
+ * A dup freed twice is caught as any block is, and the report names where
+ * it was freed first; the data block it shared is left to its owner.
+ */
+START_TEST(freeb_twice_of_a_dup_panics_and_says_where)
+{
+	mblk_t *mp, *dp;
+	int first;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	mp = allocb(10, BPRI_LO);
+	ck_assert_ptr_nonnull(mp);
+	dp = dupb(mp);
+	ck_assert_ptr_nonnull(dp);
+	freeb(dp); first = __LINE__;
+	ck_assert_int_eq(DB_REF(mp), 1);
+	HARNESS_EXPECT_PANIC(freeb(dp));
+	ck_assert_ptr_nonnull(strstr(harness_panic_msg(), "freed twice"));
+	HARNESS_ASSERT_WHERE(harness_panic_msg(), "last freed from", first);
+	ck_assert_int_eq(DB_REF(mp), 1);
+	freeb(mp);
 }
 END_TEST
 
@@ -861,6 +974,101 @@ START_TEST(physreq_prep_rejects_an_alignment_past_the_budget)
 }
 END_TEST
 
+/*
+ * phys_dmasize of 64 reaches every address: nothing to refuse, and the
+ * block comes as for no limit at all.
+ */
+START_TEST(physreq_prep_accepts_a_64_bit_dma_reach)
+{
+	physreq_t *pr;
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	pr->phys_dmasize = 64;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	mp = allocb_physreq(1000, BPRI_HI, pr);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_ge(MBLKSIZE(mp), 1000);
+	freeb(mp);
+	physreq_free(pr);
+}
+END_TEST
+
+/*
+ * An aligned buffer lies inside the memory charged for its block, also
+ * when the block's own layout already meets the alignment and the request
+ * fills its size class exactly (128 bytes of header, 63 of slack).
+ */
+START_TEST(allocb_physreq_buffer_lies_within_the_bytes_charged)
+{
+	static const int sizes[] = { 4096 - 191, 8192 - 191, 16384 - 191 };
+	struct ustreams_memstat ms;
+	physreq_t *pr;
+	size_t before;
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	pr->phys_align = 64;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	before = warm_baseline();
+	for (unsigned i = 0; i < sizeof (sizes) / sizeof (sizes[0]); i++) {
+		mp = allocb_physreq(sizes[i], BPRI_HI, pr);
+		ck_assert_ptr_nonnull(mp);
+		ck_assert_uint_eq((uintptr_t)DB_BASE(mp) % 64, 0);
+		ck_assert_int_ge(MBLKSIZE(mp), sizes[i]);
+		ck_assert_int_eq(ustreams_memstat(&ms), 0);
+		ck_assert_uint_eq(ms.ms_inuse - before,
+		    (size_t)sizes[i] + 191);
+		ck_assert(DB_BASE(mp) >= (unsigned char *)mp + 128);
+		ck_assert((size_t)(DB_LIM(mp) - (unsigned char *)mp) <=
+		    ms.ms_inuse - before);
+		freeb(mp);
+	}
+	physreq_free(pr);
+}
+END_TEST
+
+/*
+ * allocb_physreq's refusals are counted as allocb's are: a size it can
+ * never serve, or an unprepared structure, as a bad size; a size as large
+ * as the budget, which only admission refuses, as a failure at its
+ * priority in the oversize row.
+ */
+START_TEST(allocb_physreq_refusals_are_counted_by_their_cause)
+{
+	physreq_t *pr;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	pr = physreq_alloc(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(pr);
+	ck_assert_ptr_null(allocb_physreq(100, BPRI_HI, NULL));
+	/* Not prepared yet. */
+	ck_assert_ptr_null(allocb_physreq(100, BPRI_HI, pr));
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	ck_assert_ptr_null(allocb_physreq(-1, BPRI_HI, pr));
+	ck_assert_ptr_null(allocb_physreq(USTREAMS_MEM_DEFAULT + 1, BPRI_HI,
+	    pr));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 4);
+	ck_assert_uint_eq(cls("oversize")->cs_fail, 0);
+	ck_assert_ptr_null(allocb_physreq(USTREAMS_MEM_DEFAULT, BPRI_HI, pr));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 4);
+	ck_assert_uint_eq(cls("oversize")->cs_fail, 1);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_HI], 1);
+	pr->phys_boundary = 4096;
+	ck_assert_int_eq(physreq_prep(pr, KM_NOSLEEP), 1);
+	ck_assert_ptr_null(allocb_physreq(4097, BPRI_HI, pr));
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 5);
+	physreq_free(pr);
+}
+END_TEST
+
 /* What physreq_prep accepted holds until it is asked again. */
 START_TEST(allocb_physreq_uses_what_physreq_prep_accepted)
 {
@@ -959,6 +1167,104 @@ START_TEST(boot_shutdown_cycles_with_traffic_leave_nothing)
 		harness_shutdown();
 		ck_assert_int_eq(harness_log_count(), 0);
 	}
+}
+END_TEST
+
+/*
+ * The counts are the instance's: a new boot in the same process starts
+ * every row, refusal and bad size from 0 again, the oversize row too.
+ */
+START_TEST(strstat_counts_start_again_at_each_boot)
+{
+	mblk_t *mp;
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	ck_assert_ptr_null(allocb(-1, BPRI_HI));
+	ck_assert_ptr_null(allocb(USTREAMS_MEM_DEFAULT, BPRI_MED));
+	freeb(allocb(100, BPRI_LO));
+	mp = allocb(200000, BPRI_HI);
+	ck_assert_ptr_nonnull(mp);
+	freeb(mp);
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 1);
+	ck_assert_uint_eq(ss.ss_fail_pri[BPRI_MED], 1);
+	ck_assert_uint_eq(cls("oversize")->cs_total, 1);
+	ck_assert_uint_eq(cls("oversize")->cs_max, 1);
+	ck_assert_uint_eq(cls("oversize")->cs_fail, 1);
+	ck_assert_uint_eq(cls("128")->cs_total, 1);
+	harness_shutdown();
+
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	snap();
+	ck_assert_uint_eq(ss.ss_badsize, 0);
+	for (unsigned p = BPRI_LO; p <= BPRI_HI; p++)
+		ck_assert_uint_eq(ss.ss_fail_pri[p], 0);
+	for (unsigned c = 0; c < ss.ss_nclass; c++) {
+		ck_assert_uint_eq(ss.ss_class[c].cs_inuse, 0);
+		ck_assert_uint_eq(ss.ss_class[c].cs_total, 0);
+		ck_assert_uint_eq(ss.ss_class[c].cs_max, 0);
+		ck_assert_uint_eq(ss.ss_class[c].cs_fail, 0);
+	}
+}
+END_TEST
+
+/*
+ * ustreams_strstat fills in the whole table, whatever the caller's
+ * structure held: the rows that are not data classes have no buffer size,
+ * and the oversize row, whose objects vary, no footprint.
+ */
+START_TEST(strstat_fills_every_field_of_the_table)
+{
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
+	memset(&ss, 0xa5, sizeof (ss));
+	snap();
+	ck_assert_uint_eq(ss.ss_nclass, USTREAMS_NCLASS);
+	ck_assert_uint_eq(cls("mblk")->cs_size, 0);
+	ck_assert_uint_eq(cls("mblk")->cs_footprint, 64);
+	ck_assert_uint_eq(cls("esb")->cs_size, 0);
+	ck_assert_uint_eq(cls("esb")->cs_footprint, 256);
+	ck_assert_uint_eq(cls("oversize")->cs_size, 0);
+	ck_assert_uint_eq(cls("oversize")->cs_footprint, 0);
+	ck_assert_uint_eq(cls("oversize")->cs_cached, 0);
+	ck_assert_uint_eq(cls("2432")->cs_size, 2432);
+	ck_assert_uint_eq(cls("2432")->cs_footprint, 2560);
+	ck_assert_uint_eq(ss.ss_fail_pri[0], 0);
+}
+END_TEST
+
+/*
+ * Blocks freed stay in the caches, charged to the budget; an allocation
+ * the budget then cannot hold makes the caches give them back, and the
+ * statistics show them gone.  With a 1 MB budget the largest class keeps
+ * 4 blocks per magazine: 12 freed blocks fill both magazines and one in
+ * the depot.
+ */
+START_TEST(caches_give_back_to_an_allocation_the_budget_refused)
+{
+	mblk_t *mp[16], *big;
+	size_t bytes = 0;
+	int n = 0;
+
+	harness_boot(MEM_1M, USTREAMS_EXEC_SIM);
+	while (n < 16 && (mp[n] = allocb(81792, BPRI_HI)) != NULL)
+		n++;
+	ck_assert_int_eq(n, 12);
+	while (n > 0)
+		freeb(mp[--n]);
+	snap();
+	ck_assert_uint_eq(cls("81792")->cs_cached, 12);
+	ck_assert_uint_eq(cls("81792")->cs_inuse, 0);
+	ck_assert_uint_ge(ss.ss_mem.ms_cached, 12 * 81920);
+
+	/* 229376 bytes: the budget holds them only with those given back. */
+	big = allocb(200000, BPRI_HI);
+	ck_assert_ptr_nonnull(big);
+	snap();
+	ck_assert_uint_eq(cls("81792")->cs_cached, 0);
+	for (unsigned c = 0; c < ss.ss_nclass; c++)
+		bytes += ss.ss_class[c].cs_cached * ss.ss_class[c].cs_footprint;
+	ck_assert_uint_eq(ss.ss_mem.ms_cached, bytes);
+	freeb(big);
 }
 END_TEST
 
@@ -1174,6 +1480,8 @@ mblk_suite(void)
 	tcase_add_test(tc, allocb_buffer_sizes_follow_the_classes);
 	tcase_add_test(tc, allocb_oversize_block_is_exact_and_counted);
 	tcase_add_test(tc,
+	    allocb_oversize_buffer_runs_to_the_end_of_its_footprint);
+	tcase_add_test(tc,
 	    allocb_negative_and_absurd_sizes_return_null_and_are_counted);
 	tcase_add_test(tc, allocb_of_the_whole_budget_is_refused_by_admission);
 	tcase_add_test(tc, allocb_memory_comes_from_the_region);
@@ -1182,17 +1490,21 @@ mblk_suite(void)
 	tcase_add_test(tc, admission_invalid_priority_counts_as_lo);
 	tcase_add_test(tc, admission_small_blocks_fit_where_large_ones_do_not);
 	tcase_add_test(tc, testb_answers_with_the_admission_rule);
+	tcase_add_test(tc, testb_without_an_instance_answers_0);
 	tcase_add_test(tc, esballoc_free_routine_runs_once_in_service_context);
 	tcase_add_test(tc, desballoc_free_routine_runs_in_the_freeing_context);
 	tcase_add_test(tc, pullupmsg_gives_a_desballoc_buffer_back_at_once);
 	tcase_add_test(tc,
 	    pullupmsg_of_a_shared_esballoc_block_frees_with_the_last_dup);
 	tcase_add_test(tc, esballoc_rejects_null_base_or_free_routine);
+	tcase_add_test(tc, esballoc_of_an_empty_buffer_gives_an_empty_block);
 	tcase_add_test(tc, esballoc_is_refused_by_admission_like_allocb);
 	tcase_add_test(tc, dupb_shares_the_data_block);
+	tcase_add_test(tc, dupb_gives_a_block_with_no_links);
 	tcase_add_test(tc, dupb_at_the_reference_limit_returns_null);
 	tcase_add_test(tc, freemsg_frees_every_block_and_accepts_null);
 	tcase_add_test(tc, freeb_twice_panics_and_says_where);
+	tcase_add_test(tc, freeb_twice_of_a_dup_panics_and_says_where);
 	tcase_add_test(tc, freemsg_of_a_freed_block_panics);
 	tcase_add_test(tc, dupb_of_a_freed_block_panics);
 #ifdef DEBUG
@@ -1204,9 +1516,16 @@ mblk_suite(void)
 	tcase_add_test(tc, physreq_prep_rejects_what_cannot_be_met);
 	tcase_add_test(tc, physreq_prep_rejects_an_alignment_past_the_budget);
 	tcase_add_test(tc, allocb_physreq_uses_what_physreq_prep_accepted);
+	tcase_add_test(tc, physreq_prep_accepts_a_64_bit_dma_reach);
+	tcase_add_test(tc, allocb_physreq_refusals_are_counted_by_their_cause);
+	tcase_add_test(tc, allocb_physreq_buffer_lies_within_the_bytes_charged);
 	tcase_add_test(tc, allocb_physreq_refuses_a_footprint_past_4g);
 	tcase_add_test(tc, shutdown_reports_blocks_still_allocated);
 	tcase_add_test(tc, boot_shutdown_cycles_with_traffic_leave_nothing);
+	tcase_add_test(tc, strstat_counts_start_again_at_each_boot);
+	tcase_add_test(tc, strstat_fills_every_field_of_the_table);
+	tcase_add_test(tc,
+	    caches_give_back_to_an_allocation_the_budget_refused);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(tt, threads_allocating_concurrently_keep_exact_counts);
