@@ -962,6 +962,38 @@ START_TEST(close_waits_for_a_module_to_drain)
 END_TEST
 
 /*
+ * The close time is how long close waits with no message leaving, not
+ * how long since the stream opened: a stream closed 20 seconds (of
+ * virtual time) after its open, with a close time of 2 seconds, still
+ * waits for slow to pass its three messages on before it pops slow.
+ */
+START_TEST(close_waits_for_a_module_to_drain_however_late_it_closes)
+{
+	const int cost = 1000;		/* microseconds per message */
+	uint64_t t0;
+	int a, b, c = cost, ms = 2000;
+
+	boot_sim();
+	loop_pair(O_RDWR, &a, &b);
+	push(a, "slow");
+	ck_assert_int_eq(strioc(a, SLOW_SETCOST, &c, sizeof (c)), 0);
+	ck_assert_int_eq(ustreams_ioctl(a, I_SETCLTIME, &ms), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_ge(ustreams_sim_run_until(20ull * 1000 * 1000 * 1000),
+	    0);
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ck_assert_int_eq(nread(b), 0);
+	t0 = ustreams_now_ns();
+	ck_assert_uint_eq(t0, 20ull * 1000 * 1000 * 1000);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_uint_eq(ustreams_now_ns() - t0, 3ull * cost * 1000);
+	read_seqs_then_eof(b, 3);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
  * 5 messages cross to b and fill its stream head; 8 wait on a's loop
  * write queue.  Nobody reads b, so close waits the close time -- 2
  * seconds of virtual time, set by I_SETCLTIME -- then frees the 8.
@@ -1819,6 +1851,8 @@ main(void)
 	tc = harness_tcase("close", 10);
 	tcase_add_test(tc, close_time_is_15_seconds_and_checked);
 	tcase_add_test(tc, close_waits_for_a_module_to_drain);
+	tcase_add_test(tc,
+	    close_waits_for_a_module_to_drain_however_late_it_closes);
 	tcase_add_test(tc, close_gives_up_after_the_close_time);
 	tcase_add_test(tc, close_does_not_wait_when_nonblocking_or_told_not_to);
 	suite_add_tcase(s, tc);

@@ -2,8 +2,9 @@
  * Queues, flow control and the service scheduler, queue by queue:
  * putq, getq, putbq, insq, rmvq, flushq, flushband, qsize, canput, bcanput,
  * canputnext, strqget, strqset, noenable, enableok, qenable, put, putnext,
- * qreply, putctl, putctl1, putnextctl, putnextctl1, backq, SAMESTR, RD, WR,
- * OTHERQ, and the perimeter around a module that is not MT-safe.
+ * qreply, miocack, miocnak, putctl, putctl1, putnextctl, putnextctl1,
+ * backq, SAMESTR, RD, WR, OTHERQ, and the perimeter around a module that
+ * is not MT-safe.
  *
  * The contract is SVR4's (the SVR5 D3str pages; the illumos 9F pages say
  * the same).  Most tests run under the sim executive, where a service
@@ -1425,6 +1426,82 @@ START_TEST(qreply_sends_the_message_back_the_other_way)
 }
 END_TEST
 
+/*
+ * An M_IOCTL with two bytes of data, as the stream head would send it;
+ * its iocblk's answer fields hold garbage that miocack and miocnak must
+ * overwrite.
+ */
+static mblk_t *
+mkioctl(int cmd)
+{
+	mblk_t *mp = allocb((int)sizeof (struct iocblk), BPRI_HI);
+	struct iocblk *ioc;
+
+	ck_assert_ptr_nonnull(mp);
+	DB_TYPE(mp) = M_IOCTL;
+	ioc = (struct iocblk *)(void *)mp->b_wptr;
+	memset(ioc, 0, sizeof (*ioc));
+	ioc->ioc_cmd = cmd;
+	ioc->ioc_id = 77;
+	ioc->ioc_count = 2;
+	ioc->ioc_rval = -5;
+	ioc->ioc_error = EFAULT;
+	mp->b_wptr += sizeof (*ioc);
+	mp->b_cont = mktag(M_DATA, 0, "io");
+	return (mp);
+}
+
+/*
+ * miocack and miocnak answer in place, with qreply: a module answering
+ * on its read queue sends the answer down, to tq_drv's write queue, where
+ * the test looks at it.  Count 0 frees the data; a count keeps it.
+ */
+START_TEST(miocack_and_miocnak_answer_the_ioctl_in_place)
+{
+	int sd = tq_start();
+	struct iocblk *ioc;
+	mblk_t *mp;
+
+	push(sd, "tq_mod");
+	miocack(tqm_rq, mkioctl(0x6101), 0, 5);
+	mp = getq(tq_wq);
+	ck_assert_ptr_nonnull(mp);
+	ioc = (struct iocblk *)(void *)mp->b_rptr;
+	ck_assert_int_eq(DB_TYPE(mp), M_IOCACK);
+	ck_assert_int_eq(ioc->ioc_cmd, 0x6101);
+	ck_assert_uint_eq(ioc->ioc_id, 77);
+	ck_assert_uint_eq(ioc->ioc_count, 0);
+	ck_assert_int_eq(ioc->ioc_rval, 5);
+	ck_assert_int_eq(ioc->ioc_error, 0);
+	ck_assert_ptr_null(mp->b_cont);
+	freemsg(mp);
+
+	miocack(tqm_rq, mkioctl(0x6102), 2, 1);
+	mp = getq(tq_wq);
+	ck_assert_ptr_nonnull(mp);
+	ioc = (struct iocblk *)(void *)mp->b_rptr;
+	ck_assert_int_eq(DB_TYPE(mp), M_IOCACK);
+	ck_assert_uint_eq(ioc->ioc_count, 2);
+	ck_assert_int_eq(ioc->ioc_rval, 1);
+	ck_assert_ptr_nonnull(mp->b_cont);
+	ck_assert_mem_eq(mp->b_cont->b_rptr, "io", 2);
+	freemsg(mp);
+
+	miocnak(tqm_rq, mkioctl(0x6103), 0, EPERM);
+	mp = getq(tq_wq);
+	ck_assert_ptr_nonnull(mp);
+	ioc = (struct iocblk *)(void *)mp->b_rptr;
+	ck_assert_int_eq(DB_TYPE(mp), M_IOCNAK);
+	ck_assert_uint_eq(ioc->ioc_count, 0);
+	ck_assert_int_eq(ioc->ioc_rval, 0);
+	ck_assert_int_eq(ioc->ioc_error, EPERM);
+	ck_assert_ptr_null(mp->b_cont);
+	freemsg(mp);
+	ck_assert_ptr_null(getq(tq_wq));
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(putctl_puts_an_empty_control_message)
 {
 	int sd = tq_start();
@@ -2120,6 +2197,7 @@ queue_suite(void)
 	tcase_add_test(tp, put_calls_the_queues_put_procedure);
 	tcase_add_test(tp, putnext_passes_to_the_next_queue);
 	tcase_add_test(tp, qreply_sends_the_message_back_the_other_way);
+	tcase_add_test(tp, miocack_and_miocnak_answer_the_ioctl_in_place);
 	tcase_add_test(tp, putctl_puts_an_empty_control_message);
 	tcase_add_test(tp, putctl1_puts_a_control_message_with_its_parameter);
 	tcase_add_test(tp, putctl_family_refuses_data_types);

@@ -1029,6 +1029,15 @@ START_TEST(getpmsg_msg_band_takes_only_a_band_at_least_as_high)
 	ck_assert_int_eq(flags, MSG_BAND);
 	ck_assert_mem_eq(dbuf, "b3", 2);
 	ck_assert_int_eq(nread(sd, NULL), 1);
+	/* A message of exactly the band asked for is taken too. */
+	up_band(2, "b2");
+	band = 2;
+	flags = MSG_BAND;
+	ck_assert_int_eq(ustreams_getpmsg(sd, NULL, &data, &band, &flags), 0);
+	ck_assert_int_eq(band, 2);
+	ck_assert_int_eq(flags, MSG_BAND);
+	ck_assert_mem_eq(dbuf, "b2", 2);
+	ck_assert_int_eq(nread(sd, NULL), 1);
 	ustreams_close(sd);
 }
 END_TEST
@@ -1324,6 +1333,50 @@ START_TEST(blocking_write_waits_until_the_stream_below_drains)
 	ck_assert_uint_eq(now_ns() - t0, 500 * NS_PER_MS);
 	ck_assert_int_eq(qsize(tsh_wq), 1);
 	mp = drv_getq();
+	ck_assert_mem_eq(mp->b_rptr, "abc", 3);
+	freemsg(mp);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * putmsg obeys flow control below the head as write does, but a
+ * high-priority message ignores it (SVR4 putmsg(2)).
+ */
+START_TEST(nonblocking_putmsg_to_a_full_stream_fails_eagain_but_not_rs_hipri)
+{
+	int sd = start(O_NONBLOCK);
+	struct strbuf ctl = { 0, 1, "c" };
+	struct strbuf data = { 0, 1, "d" };
+	struct strbuf hctl = { 0, 1, "h" };
+
+	ck_assert_int_eq(strqset(tsh_wq, QHIWAT, 0, 10), 0);
+	ck_assert_int_eq(ustreams_write(sd, "0123456789", 10), 10);
+	expect_errno(ustreams_putmsg(sd, &ctl, &data, 0), EAGAIN);
+	ck_assert_int_eq(ustreams_putmsg(sd, &hctl, NULL, RS_HIPRI), 0);
+	ck_assert_int_eq(qsize(tsh_wq), 2);
+	drv_take_one(M_PCPROTO, 0, 1);
+	drv_take_one(M_DATA, 0, 10);
+	ustreams_close(sd);
+}
+END_TEST
+
+START_TEST(blocking_putmsg_waits_until_the_stream_below_drains)
+{
+	int sd = start(0);
+	struct strbuf data = { 0, 3, "abc" };
+	uint64_t t0;
+	mblk_t *mp;
+
+	ck_assert_int_eq(strqset(tsh_wq, QHIWAT, 0, 10), 0);
+	ck_assert_int_eq(ustreams_write(sd, "0123456789", 10), 10);
+	t0 = now_ns();
+	(void) timeout(drain_driver, NULL, HZ / 2);
+	ck_assert_int_eq(ustreams_putmsg(sd, NULL, &data, 0), 0);
+	ck_assert_uint_eq(now_ns() - t0, 500 * NS_PER_MS);
+	ck_assert_int_eq(qsize(tsh_wq), 1);
+	mp = drv_getq();
+	ck_assert_int_eq(DB_TYPE(mp), M_DATA);
 	ck_assert_mem_eq(mp->b_rptr, "abc", 3);
 	freemsg(mp);
 	ustreams_close(sd);
@@ -1785,6 +1838,46 @@ START_TEST(m_setopts_write_offset_leaves_room_in_written_blocks)
 }
 END_TEST
 
+/* M_SETOPTS's SO_ERROPT sets the error option, as I_SERROPT does. */
+START_TEST(m_setopts_error_option_makes_errors_nonpersistent)
+{
+	int sd = start(O_NONBLOCK);
+	struct stroptions so = { 0 };
+	int opt = -1;
+	char buf[16] = "";
+
+	so.so_flags = SO_ERROPT;
+	so.so_erropt = RERRNONPERSIST;
+	up_setopts(&so);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_GERROPT, &opt), 0);
+	ck_assert_int_eq(opt, RERRNONPERSIST | WERRNORM);
+	up_error2(EIO, NOERROR);
+	expect_errno(ustreams_read(sd, buf, sizeof (buf)), EIO);
+	expect_errno(ustreams_read(sd, buf, sizeof (buf)), EAGAIN);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * An M_SETOPTS too short to hold a struct stroptions is discarded: none
+ * of the options it seems to name changes.
+ */
+START_TEST(m_setopts_shorter_than_stroptions_is_discarded)
+{
+	int sd = start(O_NONBLOCK);
+	struct stroptions so = { 0 };
+	int opt = -1;
+
+	so.so_flags = SO_READOPT;
+	so.so_readopt = RMSGD | RPROTDIS;
+	up(mkmsg(M_SETOPTS, 0, &so, sizeof (so) - 1));
+	ck_assert_int_eq(ustreams_ioctl(sd, I_GRDOPT, &opt), 0);
+	ck_assert_int_eq(opt, RNORM | RPROTNORM);
+	ck_assert_int_eq(nread(sd, NULL), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* ioctl */
 
@@ -1999,6 +2092,67 @@ START_TEST(i_str_returns_when_a_late_ack_arrives_not_at_its_timeout)
 	ck_assert_int_eq(ustreams_ioctl(sd, I_STR, &sio), 9);
 	ck_assert_uint_eq(now_ns() - t0, NS_PER_SEC);
 	ck_assert_int_eq(tsh_ioc.ir_n, 1);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * The answer to an ioctl that timed out, arriving while the next ioctl
+ * waits for its own, is discarded: it answers neither, and nothing of it
+ * reaches the application.
+ */
+START_TEST(i_str_discards_a_late_answer_to_an_ioctl_that_timed_out)
+{
+	int sd = start(0);
+	struct strioctl sio1 = { 0x5a07, 1, 0, NULL };
+	struct strioctl sio2 = { 0x5a08, 3, 0, NULL };
+	uint64_t t0;
+
+	tsh_ioc_mode = IOC_LATER;
+	expect_errno(ustreams_ioctl(sd, I_STR, &sio1), ETIME);
+	ck_assert_ptr_nonnull(tsh_ioc_kept);
+	(void) timeout(tsh_ack_late, NULL, HZ);
+	tsh_ioc_mode = IOC_IGNORE;
+	t0 = now_ns();
+	expect_errno(ustreams_ioctl(sd, I_STR, &sio2), ETIME);
+	ck_assert_uint_eq(now_ns() - t0, 3 * NS_PER_SEC);
+	ck_assert_ptr_null(tsh_ioc_kept);	/* the late answer came */
+	ck_assert_int_eq(tsh_ioc.ir_n, 2);
+	ck_assert_int_eq(nread(sd, NULL), 0);
+	tsh_ioc_mode = IOC_ACK;
+	tsh_ioc_rval = 4;
+	ck_assert_int_eq(ustreams_ioctl(sd, I_STR, &sio2), 4);
+	ustreams_close(sd);
+}
+END_TEST
+
+static void
+tsh_hangup(void *arg)
+{
+	(void) arg;
+	up(mkmsg(M_HANGUP, 0, NULL, 0));
+}
+
+/*
+ * A hang-up while I_STR waits for its answer ends the wait with ENXIO; a
+ * hang-up already there when the ioctl went down does not stop a driver
+ * from answering it.
+ */
+START_TEST(i_str_fails_enxio_at_a_hangup_while_it_waits)
+{
+	int sd = start(0);
+	struct strioctl sio = { 0x5a09, 5, 0, NULL };
+	uint64_t t0;
+
+	tsh_ioc_mode = IOC_IGNORE;
+	(void) timeout(tsh_hangup, NULL, HZ);
+	t0 = now_ns();
+	expect_errno(ustreams_ioctl(sd, I_STR, &sio), ENXIO);
+	ck_assert_uint_eq(now_ns() - t0, NS_PER_SEC);
+	tsh_ioc_mode = IOC_ACK;
+	tsh_ioc_rval = 6;
+	ck_assert_int_eq(ustreams_ioctl(sd, I_STR, &sio), 6);
+	ck_assert_int_eq(tsh_ioc.ir_n, 2);
 	ustreams_close(sd);
 }
 END_TEST
@@ -2814,6 +2968,18 @@ START_TEST(read_of_0_bytes_returns_0_at_once)
 }
 END_TEST
 
+/* A read of 0 bytes waits for nothing, but reports the read error. */
+START_TEST(read_of_0_bytes_reports_the_read_error)
+{
+	int sd = start(O_NONBLOCK);
+	char buf[1];
+
+	up_error2(EIO, NOERROR);
+	expect_errno(ustreams_read(sd, buf, 0), EIO);
+	ustreams_close(sd);
+}
+END_TEST
+
 /*
  * A banded message read in part keeps its band (SVR4 strread puts the
  * rest back with b_band = the message's band): the bytes of one band come
@@ -2878,11 +3044,14 @@ START_TEST(poll_reports_pollwrband_on_a_writable_stream)
 }
 END_TEST
 
-/* poll(2): an entry with a negative fd is ignored, revents 0. */
+/*
+ * poll(2): an entry with a negative fd is ignored, revents 0 -- whatever
+ * revents held before the call.
+ */
 START_TEST(poll_ignores_a_negative_fd)
 {
 	int sd = start(O_NONBLOCK);
-	struct pollfd pfd = { -1, POLLIN, 0 };
+	struct pollfd pfd = { -1, POLLIN, POLLIN | POLLERR };
 
 	ck_assert_int_eq(ustreams_poll(&pfd, 1, 0), 0);
 	ck_assert_int_eq(pfd.revents, 0);
@@ -3038,6 +3207,9 @@ sthead_suite(void)
 	tcase_add_test(tw, blocking_write_waits_until_the_stream_below_drains);
 	tcase_add_test(tw,
 	    blocking_write_keeps_waiting_until_everything_is_written);
+	tcase_add_test(tw,
+	    nonblocking_putmsg_to_a_full_stream_fails_eagain_but_not_rs_hipri);
+	tcase_add_test(tw, blocking_putmsg_waits_until_the_stream_below_drains);
 	suite_add_tcase(s, tw);
 
 	tcase_add_test(te, read_error_fails_reads_and_flushes_queued_data);
@@ -3073,6 +3245,8 @@ sthead_suite(void)
 	tcase_add_test(tf, m_setopts_water_marks_set_the_heads_flow_control);
 	tcase_add_test(tf,
 	    m_setopts_write_offset_leaves_room_in_written_blocks);
+	tcase_add_test(tf, m_setopts_error_option_makes_errors_nonpersistent);
+	tcase_add_test(tf, m_setopts_shorter_than_stroptions_is_discarded);
 	suite_add_tcase(s, tf);
 
 	tcase_add_test(ti,
@@ -3092,6 +3266,9 @@ sthead_suite(void)
 	    i_str_unanswered_fails_etime_after_ic_timout_seconds);
 	tcase_add_test(ti,
 	    i_str_returns_when_a_late_ack_arrives_not_at_its_timeout);
+	tcase_add_test(ti,
+	    i_str_discards_a_late_answer_to_an_ioctl_that_timed_out);
+	tcase_add_test(ti, i_str_fails_enxio_at_a_hangup_while_it_waits);
 	tcase_add_test(ti,
 	    i_str_ack_with_ioc_count_beyond_its_data_copies_what_is_there);
 	tcase_add_test(ti, i_str_with_ic_timout_0_waits_the_default_15_seconds);
@@ -3144,6 +3321,7 @@ sthead_suite(void)
 	tcase_add_test(ta, second_m_pcproto_is_discarded_while_one_is_queued);
 	tcase_add_test(ta, i_str_ack_with_ioc_error_fails_with_it);
 	tcase_add_test(ta, read_of_0_bytes_returns_0_at_once);
+	tcase_add_test(ta, read_of_0_bytes_reports_the_read_error);
 	tcase_add_test(ta, partial_read_of_a_banded_message_keeps_its_place);
 	tcase_add_test(ta,
 	    getmsg_exact_fit_with_an_empty_tail_block_is_whole);
