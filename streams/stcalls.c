@@ -608,9 +608,11 @@ alloc_wait(struct stdata *sd, size_t size, uint_t pri, bool nonblock,
  * and on memory, or fails with EAGAIN under O_NONBLOCK (returning the
  * bytes already sent, if any).  A write is split into packets only when
  * the minimum packet size is 0; otherwise one outside [minimum, maximum]
- * fails with ERANGE and sends nothing (SVR4).  A zero-length write sends a
- * zero-length message only with SNDZERO.  -1 with errno: the write error,
- * ENXIO after hang-up, ERANGE, EAGAIN, EBADF.  Base context; may block.
+ * fails with ERANGE and sends nothing (SVR4).  A maximum packet size of 0
+ * lets nothing through: the write returns 0 (SVR4).  A zero-length write
+ * sends a zero-length message only with SNDZERO.  -1 with errno: the write
+ * error, ENXIO after hang-up, ERANGE, EAGAIN, EBADF.  Base context; may
+ * block.
  */
 ssize_t
 ustreams_write(int sdi, const void *buf, size_t nbytes)
@@ -651,6 +653,8 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 		if ((error = write_wait_psz(sd, 0, nonblock, &minpsz,
 		    &maxpsz)) != 0)
 			break;
+		if (maxpsz == 0)	/* no data may pass: nothing is sent */
+			break;
 		n = nbytes - done;
 		if (minpsz > 0 && (n < (size_t)minpsz ||
 		    (maxpsz >= 0 && n > (size_t)maxpsz))) {
@@ -658,7 +662,7 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 			break;
 		}
 		if (maxpsz >= 0 && n > (size_t)maxpsz)
-			n = maxpsz > 0 ? (size_t)maxpsz : 1;
+			n = (size_t)maxpsz;
 		mp = alloc_wait(sd, n + sd->sd_wroff, BPRI_LO,
 		    nonblock, &error);
 		if (mp == NULL)

@@ -2865,6 +2865,23 @@ END_TEST
  */
 
 /*
+ * A maximum packet size of 0 below the head lets no data through: a
+ * write sends nothing and returns 0 (SVR4 strwrite).
+ */
+START_TEST(write_with_a_maximum_packet_size_of_0_sends_nothing)
+{
+	int sd = start(O_NONBLOCK);
+
+	ck_assert_int_eq(strqset(tsh_wq, QMAXPSZ, 0, 0), 0);
+	ck_assert_int_eq(ustreams_write(sd, "abc", 3), 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SWROPT, SNDZERO), 0);
+	ck_assert_int_eq(ustreams_write(sd, "", 0), 0);
+	ck_assert_ptr_null(drv_getq());
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
  * write(2): with a non-zero minimum packet size, a write larger than the
  * maximum cannot be split and fails with ERANGE, sending nothing.
  */
@@ -3316,6 +3333,7 @@ sthead_suite(void)
 
 	tcase_add_test(ta,
 	    write_above_maxpsz_with_minpsz_is_erange_sends_nothing);
+	tcase_add_test(ta, write_with_a_maximum_packet_size_of_0_sends_nothing);
 	tcase_add_test(ta, getmsg_rs_hipri_after_hangup_returns_empty_message);
 	tcase_add_test(ta, blocking_getmsg_rs_hipri_after_hangup_returns);
 	tcase_add_test(ta, second_m_pcproto_is_discarded_while_one_is_queued);
