@@ -14,10 +14,12 @@
  * The test driver "tq_drv" queues whatever its put procedures are given
  * (putq); its service procedures count their runs and do nothing more
  * unless tq_srvmode says so, so that a test sees the queue's order through
- * q_first and getq.  Its open stores its queues in tq_rq and tq_wq; its
- * water marks are 1024 and 256.  The module "tq_mod" passes messages on
- * and counts the runs of its service procedures; "tq_nosrv" passes them
- * on and has no service procedure.
+ * q_first and getq; with tq_echo set, its write put procedure sends what
+ * it is given back up (qreply) instead.  Its open stores its queues in
+ * tq_rq and tq_wq; its water marks are 1024 and 256.  The module "tq_mod"
+ * passes messages on, counts the runs of its service procedures, and
+ * counts the calls of its put procedures after its close; "tq_nosrv"
+ * passes them on and has no service procedure.
  *
  * Messages in the ordering tests carry a short text tag as their data;
  * qtags() lists the tags of a queue in order, so that an expected order
@@ -68,6 +70,7 @@ struct putrec {
 static queue_t *tq_rq, *tq_wq;
 static int tq_srvruns[2];		/* read, write */
 static enum srv_mode tq_srvmode;
+static bool tq_echo;
 static enum ustreams_ctx tq_srvctx;	/* context of the last service run */
 static struct putrec tq_log[PUTLOG_MAX];
 static int tq_nlog;
@@ -101,7 +104,9 @@ static int
 tq_put(queue_t *q, mblk_t *mp)
 {
 	putlog(q, mp);
-	if (!putq(q, mp))
+	if (tq_echo && q == tq_wq)
+		qreply(q, mp);
+	else if (!putq(q, mp))
 		freemsg(mp);
 	return (0);
 }
@@ -145,10 +150,13 @@ static struct qinit tq_winit = {
 static struct streamtab tq_info = { &tq_rinit, &tq_winit, NULL, NULL };
 
 /*
- * The module "tq_mod": passes messages on, counts its service runs.
+ * The module "tq_mod": passes messages on, counts its service runs and
+ * the calls of its put procedures after its close.
  */
 static queue_t *tqm_rq, *tqm_wq;
 static int tqm_srvruns[2];
+static bool tqm_closed;
+static int tqm_puts_after_close;
 
 static int
 tqm_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
@@ -166,6 +174,22 @@ pass_put(queue_t *q, mblk_t *mp)
 }
 
 static int
+tqm_close(queue_t *q, int oflag, cred_t *crp)
+{
+	tqm_closed = true;
+	return (0);
+}
+
+static int
+tqm_put(queue_t *q, mblk_t *mp)
+{
+	if (tqm_closed)
+		tqm_puts_after_close++;
+	putnext(q, mp);
+	return (0);
+}
+
+static int
 tqm_srv(queue_t *q)
 {
 	tqm_srvruns[q == tqm_rq ? 0 : 1]++;
@@ -176,10 +200,10 @@ static struct module_info tqm_minfo = {
 	0x7102, "tq_mod", 0, INFPSZ, 1024, 256
 };
 static struct qinit tqm_rinit = {
-	pass_put, tqm_srv, tqm_open, NULL, NULL, &tqm_minfo, NULL
+	tqm_put, tqm_srv, tqm_open, tqm_close, NULL, &tqm_minfo, NULL
 };
 static struct qinit tqm_winit = {
-	pass_put, tqm_srv, NULL, NULL, NULL, &tqm_minfo, NULL
+	tqm_put, tqm_srv, NULL, NULL, NULL, &tqm_minfo, NULL
 };
 static struct streamtab tqm_info = { &tqm_rinit, &tqm_winit, NULL, NULL };
 
@@ -338,11 +362,13 @@ static struct streamtab tqp_info = { &tqp_rinit, &tqp_winit, NULL, NULL };
 /*
  * The driver "tq_nest", not MT-safe, for the perimeter under sim: the
  * write put procedure writes "+X" and "-X" to a trace as it enters and
- * leaves, X the message's first byte; a message tagged 'A' puts 'B' and
- * 'C' to the same queue from inside.  One tagged 'D' puts four messages
- * of 300 bytes ('x') from inside, writing canput's answer after each, then
- * bcanput's for band 1, then 'W' if QWANTW is set.  Its write service
- * procedure (which makes canput stop at it) does nothing.
+ * leaves, X the message's first byte, and "!" after "+X" if the message
+ * it is given is still linked to another (b_next or b_prev set); a
+ * message tagged 'A' puts 'B' and 'C' to the same queue from inside.  One
+ * tagged 'D' puts four messages of 300 bytes ('x') from inside, writing
+ * canput's answer after each, then bcanput's for band 1, then 'W' if
+ * QWANTW is set.  Its write service procedure (which makes canput stop at
+ * it) does nothing.  The same driver registered MT-safe is "tq_nest_mt".
  */
 static queue_t *tqn_wq;
 static char nest_trace[128];
@@ -373,6 +399,8 @@ tqn_put(queue_t *q, mblk_t *mp)
 
 	(void) snprintf(nest_trace + len, sizeof (nest_trace) - len,
 	    "+%c", tag);
+	if (mp->b_next != NULL || mp->b_prev != NULL)
+		nest_note("!");
 	if (tag == 'A') {
 		put(q, mktag(M_DATA, 0, "B"));
 		put(q, mktag(M_DATA, 0, "C"));
@@ -429,6 +457,8 @@ tq_register(void)
 	    USTREAMS_MTSAFE));
 	register_one(ustreams_register_driver("tq_perim", &tqp_info, 0));
 	register_one(ustreams_register_driver("tq_nest", &tqn_info, 0));
+	register_one(ustreams_register_driver("tq_nest_mt", &tqn_info,
+	    USTREAMS_MTSAFE));
 }
 
 static void
@@ -438,6 +468,9 @@ tq_reset(void)
 	memset(tq_srvruns, 0, sizeof (tq_srvruns));
 	memset(tqm_srvruns, 0, sizeof (tqm_srvruns));
 	tq_srvmode = SRV_IDLE;
+	tq_echo = false;
+	tqm_closed = false;
+	tqm_puts_after_close = 0;
 	tq_srvctx = USTREAMS_CTX_BASE;
 	tq_nlog = 0;
 	nest_trace[0] = '\0';
@@ -1411,6 +1444,23 @@ START_TEST(putnext_passes_to_the_next_queue)
 }
 END_TEST
 
+/*
+ * putnext from the last queue of a stream (no q_next) frees the message;
+ * the stream can still be popped and closed afterwards.
+ */
+START_TEST(putnext_from_the_last_queue_frees_the_message)
+{
+	int sd = tq_start();
+
+	push(sd, "tq_mod");
+	ck_assert_ptr_null(tq_wq->q_next);
+	putnext(tq_wq, mktag(M_DATA, 0, "lost"));
+	ck_assert_int_eq(tq_nlog, 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
 START_TEST(qreply_sends_the_message_back_the_other_way)
 {
 	int sd = tq_start();
@@ -1618,18 +1668,24 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* The perimeter */
 
-/* Boot under sim and open a stream on tq_nest. */
+/* Boot under sim and open a stream on name: tq_nest or tq_nest_mt. */
 static int
-nest_start(void)
+nest_start_as(const char *name)
 {
 	int sd;
 
 	harness_boot(MEM_4M, USTREAMS_EXEC_SIM);
 	tq_register();
 	tq_reset();
-	sd = ustreams_open("tq_nest", O_RDWR);
+	sd = ustreams_open(name, O_RDWR);
 	ck_assert_int_ge(sd, 0);
 	return (sd);
+}
+
+static int
+nest_start(void)
+{
+	return (nest_start_as("tq_nest"));
 }
 
 START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
@@ -1637,8 +1693,25 @@ START_TEST(put_into_a_busy_perimeter_runs_after_in_order)
 	int sd = nest_start();
 
 	put(tqn_wq, mktag(M_DATA, 0, "A"));
-	/* B and C wait for A's put procedure to return. */
+	/*
+	 * B and C wait for A's put procedure to return, and each reaches the
+	 * put procedure on its own, no longer linked to the other.
+	 */
 	ck_assert_str_eq(nest_trace, "+A-A+B-B+C-C");
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * An MT-safe pair has no perimeter: a put into it from inside its own put
+ * procedure runs at once, nested, on the same thread.
+ */
+START_TEST(put_into_an_mtsafe_pair_runs_at_once_even_from_inside)
+{
+	int sd = nest_start_as("tq_nest_mt");
+
+	put(tqn_wq, mktag(M_DATA, 0, "A"));
+	ck_assert_str_eq(nest_trace, "+A+B-B+C-C-A");
 	ustreams_close(sd);
 }
 END_TEST
@@ -2029,6 +2102,73 @@ START_TEST(pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late)
 END_TEST
 
 /*
+ * The same with the message given to the module's write queue by put (a
+ * thread outside any put procedure): put, like putnext, keeps the pair
+ * alive until the put procedure returns, so the pop's close waits for it.
+ */
+static void *
+late_putter(void *arg)
+{
+	put((queue_t *)arg, mktag(M_DATA, 0, "L"));
+	return (NULL);
+}
+
+START_TEST(pop_waits_for_an_mtsafe_put_procedure_entered_by_put)
+{
+	pthread_t t;
+	int sd;
+
+	atomic_store(&late_inside, 0);
+	atomic_store(&late_closed, 0);
+	atomic_store(&late_closed_inside, 0);
+	atomic_store(&late_delivered, 0);
+	boot_threads();
+	tq_register();
+	register_one(ustreams_register_module("tq_a2", &late_info,
+	    USTREAMS_MTSAFE));
+	register_one(ustreams_register_driver("tq_sink", &sink_info, 0));
+	sd = ustreams_open("tq_sink", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	push(sd, "tq_a2");
+	ck_assert_int_eq(pthread_create(&t, NULL, late_putter, late_wq), 0);
+	while (atomic_load(&late_inside) == 0)
+		sched_yield();
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&late_closed), 1);
+	ck_assert_msg(atomic_load(&late_closed_inside) == 0,
+	    "close ran while the put procedure was still running");
+	ck_assert_int_eq(atomic_load(&late_delivered), 1);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
+ * Popping a module passes on what it still queues; a reply that comes back
+ * up into it meanwhile (the driver answers what was passed on) goes past
+ * it to the stream head: its put procedure is not called once its close
+ * has run.
+ */
+START_TEST(pop_passes_a_reply_arriving_during_close_past_the_module)
+{
+	int sd = tq_start();
+	char buf[16];
+
+	push(sd, "tq_mod");
+	tq_echo = true;
+	ck_assert_int_eq(putq(tqm_wq, mktag(M_DATA, 0, "e1")), 1);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
+	ck_assert_int_eq(tq_nlog, 1);
+	ck_assert_int_eq(tq_log[0].pr_b0, 'e');
+	ck_assert(tqm_closed);
+	ck_assert_int_eq(tqm_puts_after_close, 0);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 2);
+	ck_assert_mem_eq(buf, "e1", 2);
+	ustreams_close(sd);
+}
+END_TEST
+
+/*
  * putbq enables the queue when it wants reading (QWANTR) and noenable has
  * not been called, as on SVR4: a message put back after the service
  * procedure found the queue empty (from a bufcall or timeout callback,
@@ -2127,6 +2267,32 @@ START_TEST(strqget_band_packet_size_and_alloc_failure_errors)
 }
 END_TEST
 
+/*
+ * strqget of a band whose structure cannot be allocated is EAGAIN, and
+ * leaves the queue as it was: usable once memory is back.
+ */
+START_TEST(strqget_eagain_leaves_the_queue_usable)
+{
+	int sd = tq_start();
+	mblk_t *held = NULL, *mp;
+	size_t sz = 12345;
+
+	while ((mp = allocb(1, BPRI_HI)) != NULL) {
+		mp->b_cont = held;
+		held = mp;
+	}
+	ck_assert_int_eq(strqget(tq_wq, QHIWAT, 255, &sz), EAGAIN);
+	ck_assert_uint_eq(sz, 12345);
+	freemsg(held);
+	put(tq_wq, mktag(M_DATA, 0, "n1"));
+	ck_assert_str_eq(qtags(tq_wq), "n1");
+	ck_assert_int_eq(strqget(tq_wq, QHIWAT, 255, &sz), 0);
+	ck_assert_uint_eq(sz, 1024);
+	getq_free(tq_wq);
+	ustreams_close(sd);
+}
+END_TEST
+
 static Suite *
 queue_suite(void)
 {
@@ -2172,6 +2338,7 @@ queue_suite(void)
 	tcase_add_test(tf, a_new_band_takes_the_queues_water_marks);
 	tcase_add_test(tf, strqset_of_read_only_fields_is_eperm);
 	tcase_add_test(tf, strqset_and_strqget_of_bad_fields_are_einval);
+	tcase_add_test(tf, strqget_eagain_leaves_the_queue_usable);
 	suite_add_tcase(s, tf);
 
 	tcase_add_test(te, noenable_stops_putq_enabling_but_for_high_priority);
@@ -2196,6 +2363,7 @@ queue_suite(void)
 
 	tcase_add_test(tp, put_calls_the_queues_put_procedure);
 	tcase_add_test(tp, putnext_passes_to_the_next_queue);
+	tcase_add_test(tp, putnext_from_the_last_queue_frees_the_message);
 	tcase_add_test(tp, qreply_sends_the_message_back_the_other_way);
 	tcase_add_test(tp, miocack_and_miocnak_answer_the_ioctl_in_place);
 	tcase_add_test(tp, putctl_puts_an_empty_control_message);
@@ -2206,6 +2374,8 @@ queue_suite(void)
 	tcase_add_test(tp, samestr_is_true_between_queues_of_one_direction);
 	tcase_add_test(tp, rd_wr_otherq_find_the_pairs_queues);
 	tcase_add_test(tp, put_into_a_busy_perimeter_runs_after_in_order);
+	tcase_add_test(tp,
+	    put_into_an_mtsafe_pair_runs_at_once_even_from_inside);
 	tcase_add_test(tp,
 	    messages_waiting_on_a_busy_perimeter_count_against_flow_control);
 	suite_add_tcase(s, tp);
@@ -2223,6 +2393,10 @@ queue_suite(void)
 		    qenable_racing_pop_leaves_no_event_on_the_freed_pair);
 		tcase_add_test(tr,
 		    pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late);
+		tcase_add_test(tr,
+		    pop_waits_for_an_mtsafe_put_procedure_entered_by_put);
+		tcase_add_test(tr,
+		    pop_passes_a_reply_arriving_during_close_past_the_module);
 		tcase_add_test(tr,
 		    putbq_enables_a_queue_its_service_found_empty);
 		tcase_add_test(tr, putctl_family_accepts_m_delay);

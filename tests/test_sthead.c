@@ -1423,6 +1423,32 @@ START_TEST(blocking_write_keeps_waiting_until_everything_is_written)
 }
 END_TEST
 
+/*
+ * Close waits for banded messages to drain as for ordinary ones: each one
+ * the driver takes wakes it (the band's count falls below its low-water
+ * mark), and it returns as soon as the last is gone -- at the consumer's
+ * third tick, not at the end of the close time.
+ */
+START_TEST(close_waits_for_banded_messages_until_the_driver_takes_them)
+{
+	struct strbuf data = { 0, 1, "b" };
+	int sd = start(0);
+	uint64_t t0;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(ustreams_putpmsg(sd, NULL, &data, 1,
+		    MSG_BAND), 0);
+	ck_assert_int_eq(qsize(tsh_wq), 3);
+	ck_assert_uint_eq(tsh_wq->q_count, 0);
+	consumer_left = 3;
+	t0 = now_ns();
+	(void) timeout(consume_one, NULL, 1);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_uint_eq(now_ns() - t0, 3 * 10 * NS_PER_MS);
+	ck_assert_int_eq(tsh_closes, 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* M_ERROR, M_HANGUP */
 
@@ -2500,6 +2526,28 @@ START_TEST(close_pops_the_modules_and_closes_the_driver)
 }
 END_TEST
 
+/*
+ * A stream head whose write side was back-enabled (a writer was held up by
+ * flow control, and the driver then took the message) has its service run
+ * pending; close cancels it with the rest of the stream: nothing is left
+ * to run once close has returned.
+ */
+START_TEST(close_leaves_no_service_run_of_the_stream_head_pending)
+{
+	int sd = start(O_NONBLOCK);
+
+	ck_assert_int_eq(strqset(tsh_wq, QHIWAT, 0, 10), 0);
+	ck_assert_int_eq(ustreams_write(sd, "0123456789", 10), 10);
+	expect_errno(ustreams_write(sd, "abc", 3), EAGAIN);
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	freemsg(drv_getq());
+	ck_assert_int_eq(ustreams_sim_pending(), 1);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+	ck_assert_int_eq(ustreams_sim_pending(), 0);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 0);
+}
+END_TEST
+
 START_TEST(shutdown_closes_streams_still_open_and_warns)
 {
 	boot_sim();
@@ -3227,6 +3275,8 @@ sthead_suite(void)
 	tcase_add_test(tw,
 	    nonblocking_putmsg_to_a_full_stream_fails_eagain_but_not_rs_hipri);
 	tcase_add_test(tw, blocking_putmsg_waits_until_the_stream_below_drains);
+	tcase_add_test(tw,
+	    close_waits_for_banded_messages_until_the_driver_takes_them);
 	suite_add_tcase(s, tw);
 
 	tcase_add_test(te, read_error_fails_reads_and_flushes_queued_data);
@@ -3318,6 +3368,8 @@ sthead_suite(void)
 	    driver_open_failure_propagates_and_leaves_nothing_allocated);
 	tcase_add_test(to, calls_on_a_closed_descriptor_fail_ebadf);
 	tcase_add_test(to, close_pops_the_modules_and_closes_the_driver);
+	tcase_add_test(to,
+	    close_leaves_no_service_run_of_the_stream_head_pending);
 	tcase_add_test(to, shutdown_closes_streams_still_open_and_warns);
 	suite_add_tcase(s, to);
 
