@@ -567,6 +567,35 @@ START_TEST(unbufcall_from_inside_the_callback_returns_at_once)
 }
 END_TEST
 
+/*
+ * A request cancelled from its own callback is spent once the callback
+ * returns: its record serves one later request at a time, so requests
+ * made afterwards are each called back, once, with their own argument.
+ */
+START_TEST(unbufcall_from_inside_the_callback_leaves_later_requests_intact)
+{
+	bufcall_id_t a, b;
+
+	boot_sim();
+	self_returned = 0;
+	self_id = bufcall(64, BPRI_HI, cb_unbufcall_self, NULL);
+	ck_assert_int_ne(self_id, 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(self_returned, 1);
+	a = bufcall(64, BPRI_HI, cb_tag, (void *)'a');
+	b = bufcall(64, BPRI_HI, cb_tag, (void *)'b');
+	ck_assert_int_ne(a, 0);
+	ck_assert_int_ne(b, 0);
+	ck_assert_int_ne(a, b);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 2);
+	ck_assert_str_eq(trace, "ab");
+	bstat();
+	ck_assert_uint_eq(bs.bs_fired[BPRI_HI], 3);
+	ck_assert_uint_eq(bs.bs_pending[BPRI_HI], 0);
+	assert_identity();
+}
+END_TEST
+
 START_TEST(bufcall_callback_finding_memory_taken_is_spurious)
 {
 	mblk_t *thief;
@@ -620,6 +649,36 @@ START_TEST(bufcall_pending_at_shutdown_are_cancelled_and_reported)
 }
 END_TEST
 
+/* The counters are the instance's: a new boot starts them from zero. */
+START_TEST(bufcall_counters_start_from_zero_at_each_boot)
+{
+	boot_sim();
+	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'a'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(bufcall(64, BPRI_LO, NULL, NULL), 0);
+	bstat();
+	ck_assert_uint_eq(bs.bs_issued[BPRI_HI], 1);
+	ck_assert_uint_eq(bs.bs_norecord, 1);
+	harness_shutdown();
+
+	boot_sim();
+	bstat();
+	for (int p = BPRI_LO; p <= BPRI_HI; p++) {
+		ck_assert_uint_eq(bs.bs_issued[p], 0);
+		ck_assert_uint_eq(bs.bs_maxpending[p], 0);
+		ck_assert_uint_eq(bs.bs_fired[p], 0);
+	}
+	ck_assert_uint_eq(bs.bs_norecord, 0);
+	ck_assert_int_ne(bufcall(64, BPRI_HI, cb_tag, (void *)'b'), 0);
+	ustreams_sim_run_idle();
+	ck_assert_str_eq(trace, "b");
+	bstat();
+	ck_assert_uint_eq(bs.bs_issued[BPRI_HI], 1);
+	ck_assert_uint_eq(bs.bs_fired[BPRI_HI], 1);
+	assert_identity();
+}
+END_TEST
+
 START_TEST(bufcall_records_beyond_the_reserve_come_from_kmem)
 {
 	bufcall_id_t id[300];
@@ -640,6 +699,45 @@ START_TEST(bufcall_records_beyond_the_reserve_come_from_kmem)
 	ck_assert_uint_eq(inuse(), full);
 	assert_identity();
 	release(nheld);
+}
+END_TEST
+
+static int calls[128];
+
+static void
+cb_count(void *arg)
+{
+	calls[(uintptr_t)arg]++;
+}
+
+/*
+ * However many requests pend (more than the reserve holds), each has an
+ * id of its own, and unbufcall of an id cancels that request and no other.
+ */
+START_TEST(bufcall_pending_ids_are_distinct_and_cancel_only_their_own)
+{
+	bufcall_id_t id[100];
+
+	boot_sim();
+	memset(calls, 0, sizeof (calls));
+	(void) fill(2048, BPRI_LO);
+	for (int i = 0; i < 100; i++) {
+		id[i] = bufcall(2048, BPRI_LO, cb_count, (void *)(uintptr_t)i);
+		ck_assert_int_ne(id[i], 0);
+		for (int j = 0; j < i; j++)
+			REQUIRE(id[i] != id[j], "requests %d and %d have id %d",
+			    j, i, (int)id[i]);
+	}
+	for (int i = 0; i < 50; i++)
+		unbufcall(id[i]);
+	release(nheld);
+	ustreams_sim_run_idle();
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(calls[i], i < 50 ? 0 : 1);
+	bstat();
+	ck_assert_uint_eq(bs.bs_cancelled[BPRI_LO], 50);
+	ck_assert_uint_eq(bs.bs_fired[BPRI_LO], 50);
+	assert_identity();
 }
 END_TEST
 
@@ -831,11 +929,16 @@ bufcall_suite(void)
 	    unbufcall_of_the_smallest_waiter_stops_the_checks_for_it);
 	tcase_add_test(tc, unbufcall_of_unknown_or_spent_ids_is_harmless);
 	tcase_add_test(tc, unbufcall_from_inside_the_callback_returns_at_once);
+	tcase_add_test(tc,
+	    unbufcall_from_inside_the_callback_leaves_later_requests_intact);
 	tcase_add_test(tc, bufcall_callback_finding_memory_taken_is_spurious);
 	tcase_add_test(tc, esbbcall_waits_for_esballoc_admission);
 	tcase_add_test(tc, bufcall_pending_at_shutdown_are_cancelled_and_reported);
+	tcase_add_test(tc, bufcall_counters_start_from_zero_at_each_boot);
 	tcase_add_test(tc, bufcall_records_beyond_the_reserve_come_from_kmem);
 	tcase_add_test(tc, bufcall_without_a_record_returns_0_and_counts_it);
+	tcase_add_test(tc,
+	    bufcall_pending_ids_are_distinct_and_cancel_only_their_own);
 	tcase_add_test(tc,
 	    bufcall_accepts_a_request_of_exactly_what_pri_may_hold);
 	tcase_add_test(tc, bufcall_check_forgets_the_footprint_it_posted);
