@@ -534,6 +534,45 @@ START_TEST(test_km_sleep_under_sim_waits_until_a_timeout_frees_memory)
 }
 END_TEST
 
+/*
+ * A KM_SLEEP caller may wait again after an earlier wait: two waits in a
+ * row, each until a timeout gives a block back.  Once no one waits, freed
+ * message blocks are parked in the caches again.
+ */
+START_TEST(test_km_sleep_waits_again_after_an_earlier_wait)
+{
+	void *victim[2], *p, *q;
+	struct ustreams_memstat ms;
+	mblk_t *mp;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_ne(timeout(free_block_handler, &victim[0], 5), 0);
+	ck_assert_int_ne(timeout(free_block_handler, &victim[1], 10), 0);
+	ck_assert_ptr_nonnull(victim[0] = kmem_alloc(4096, KM_NOSLEEP));
+	ck_assert_ptr_nonnull(victim[1] = kmem_alloc(4096, KM_NOSLEEP));
+	for (int i = 0; i < PAGES_PER_MIB; i++)
+		pages[i] = kmem_alloc(4096, KM_NOSLEEP);
+	ck_assert_ptr_null(pages[PAGES_PER_MIB - 1]);
+
+	p = kmem_alloc(4096, KM_SLEEP);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(ustreams_now_ns(), 50000000);
+	q = kmem_alloc(4096, KM_SLEEP);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(ustreams_now_ns(), 100000000);
+	kmem_free(p, 4096);
+	kmem_free(q, 4096);
+	for (int i = 0; i < PAGES_PER_MIB && pages[i] != NULL; i++)
+		kmem_free(pages[i], 4096);
+
+	ck_assert_ptr_nonnull(mp = allocb(64, BPRI_HI));
+	freeb(mp);
+	memstat(&ms);
+	ck_assert_uint_eq(ms.ms_inuse, 0);
+	ck_assert_uint_gt(ms.ms_cached, 0);
+}
+END_TEST
+
 /* Threads: another thread frees a block while KM_SLEEP waits for one. */
 static void *
 free_later_thread(void *arg)
@@ -742,6 +781,7 @@ kmem_suite(void)
 	    test_km_sleep_under_sim_with_nothing_to_free_memory_panics);
 	tcase_add_test(tc,
 	    test_km_sleep_under_sim_waits_until_a_timeout_frees_memory);
+	tcase_add_test(tc, test_km_sleep_waits_again_after_an_earlier_wait);
 	tcase_add_test(tc,
 	    test_km_sleep_under_threads_returns_when_another_thread_frees);
 	tcase_add_test(tc,
