@@ -185,6 +185,43 @@ START_TEST(test_timeout_ids_are_nonzero_and_distinct)
 }
 END_TEST
 
+/*
+ * However many timeouts pend (300: more than one per residue mod 256),
+ * each has an id of its own, and untimeout of an id cancels that timeout
+ * and no other.
+ */
+#define	MANY_N		300
+
+static int many_runs[MANY_N];
+
+static void
+count_fire(void *arg)
+{
+	many_runs[(intptr_t)arg]++;
+}
+
+START_TEST(test_ids_of_many_pending_timeouts_are_distinct)
+{
+	toid_t id[MANY_N];
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	memset(many_runs, 0, sizeof (many_runs));
+	for (int i = 0; i < MANY_N; i++) {
+		id[i] = timeout(count_fire, TAG(i), 1);
+		ck_assert_int_ne(id[i], 0);
+		for (int j = 0; j < i; j++)
+			REQUIRE(id[i] != id[j], "timeouts %d and %d have id %d",
+			    j, i, (int)id[i]);
+	}
+	for (int i = 0; i < MANY_N; i += 2)
+		untimeout(id[i]);
+	ck_assert_int_eq(ustreams_sim_run_idle(), MANY_N / 2);
+	for (int i = 0; i < MANY_N; i++)
+		ck_assert_int_eq(many_runs[i], i % 2);
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_timeout_returns_0_without_an_instance_or_a_handler)
 {
 	ck_assert_int_eq(timeout(log_fire, NULL, 1), 0);
@@ -315,6 +352,61 @@ START_TEST(test_a_handler_may_cancel_another_pending_timeout)
 	ck_assert_int_ne(victim_id, 0);
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(fire_n, 0);
+	harness_shutdown();
+}
+END_TEST
+
+/*
+ * A handler that cancels itself and then sets more timeouts: every one of
+ * them can be cancelled once it returns.  (256 of them: enough for ids
+ * of every residue a table of the pending ones could be keyed by.)
+ */
+#define	REARM_N		256
+
+static toid_t rearm_ids[REARM_N];
+
+static void
+untimeout_self_then_arm(void *arg)
+{
+	(void) arg;
+	untimeout(atomic_load(&self_id));
+	for (int i = 0; i < REARM_N; i++)
+		rearm_ids[i] = timeout(log_fire, TAG(i), 1);
+	atomic_store(&self_returned, 1);
+}
+
+START_TEST(test_timeouts_armed_after_untimeout_of_self_can_be_cancelled)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	atomic_store(&self_id, timeout(untimeout_self_then_arm, NULL, 1));
+	ck_assert_int_ne(self_id, 0);
+	/* It runs at 10 ms; what it sets is due at 20 ms. */
+	ck_assert_int_eq(ustreams_sim_run_until(10000000), 1);
+	ck_assert_int_eq(self_returned, 1);
+	for (int i = 0; i < REARM_N; i++) {
+		ck_assert_int_ne(rearm_ids[i], 0);
+		untimeout(rearm_ids[i]);
+	}
+	ck_assert_int_eq(ustreams_sim_run_idle(), 0);
+	ck_assert_int_eq(fire_n, 0);
+	harness_shutdown();
+}
+END_TEST
+
+/* A shutdown refuses timeouts for that instance only, not the next. */
+START_TEST(test_timeout_works_again_after_shutdown_and_a_new_boot)
+{
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_ne(timeout(log_fire, TAG(1), 1), 0);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	harness_shutdown();
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_ne(timeout(log_fire, TAG(2), 3), 0);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	ck_assert_int_eq(fire_n, 2);
+	ck_assert_int_eq(fire_tag[1], 2);
+	ck_assert_uint_eq(fire_ns[1], 30000000);
 	harness_shutdown();
 }
 END_TEST
@@ -733,6 +825,38 @@ END_TEST
 
 
 /*
+ * Once shutdown has begun, timeout refuses with 0.  The handler below
+ * (threads executive) sets and cancels timeouts until one is refused: it
+ * returns only if shutdown, which waits for it, makes timeout say 0.
+ */
+static atomic_int sd_entered, sd_refused;
+
+static void
+arm_until_refused(void *arg)
+{
+	toid_t id;
+
+	(void) arg;
+	atomic_store(&sd_entered, 1);
+	while ((id = timeout(log_fire, NULL, 1000)) != 0)
+		untimeout(id);
+	atomic_store(&sd_refused, 1);
+}
+
+START_TEST(test_timeout_returns_0_once_shutdown_has_begun)
+{
+	harness_boot(MIB, USTREAMS_EXEC_THREADS);
+	harness_log_capture();
+	ck_assert_int_ne(timeout(arm_until_refused, NULL, 1), 0);
+	ck_assert(wait_at_least(&sd_entered, 1));
+	ck_assert_int_eq(atomic_load(&sd_refused), 0);
+	harness_shutdown();
+	ck_assert_int_eq(atomic_load(&sd_refused), 1);
+	ck_assert_int_eq(fire_n, 0);
+}
+END_TEST
+
+/*
  * drv_usecwait of LONG_MAX microseconds (past 2^64 ns) does not move the
  * sim clock back: the wait saturates.
  */
@@ -765,6 +889,7 @@ reset_statics(void)
 	atomic_store(&self_id, 0);
 	atomic_store(&self_returned, 0);
 	victim_id = 0;
+	memset(rearm_ids, 0, sizeof (rearm_ids));
 	atomic_store(&slow_entered, 0);
 	atomic_store(&slow_finished, 0);
 	memset(rc_recs, 0, sizeof (rc_recs));
@@ -774,6 +899,8 @@ reset_statics(void)
 	atomic_store(&rc_cancelled, 0);
 	atomic_store(&rc_refused, 0);
 	atomic_store(&wd_entered, 0);
+	atomic_store(&sd_entered, 0);
+	atomic_store(&sd_refused, 0);
 	atomic_store(&wd_runs, 0);
 }
 
@@ -802,6 +929,7 @@ timeout_suite(void)
 	tcase_add_test(tc, test_timeout_of_negative_ticks_behaves_as_1_tick);
 	tcase_add_test(tc, test_itimeout_ignores_the_priority_level);
 	tcase_add_test(tc, test_timeout_ids_are_nonzero_and_distinct);
+	tcase_add_test(tc, test_ids_of_many_pending_timeouts_are_distinct);
 	tcase_add_test(tc,
 	    test_timeout_returns_0_without_an_instance_or_a_handler);
 	tcase_add_test(tc, test_timeout_returns_0_when_the_budget_is_used_up);
@@ -812,7 +940,11 @@ timeout_suite(void)
 	tcase_add_test(tc,
 	    test_untimeout_from_inside_the_handler_returns_at_once_sim);
 	tcase_add_test(tc, test_a_handler_may_cancel_another_pending_timeout);
+	tcase_add_test(tc,
+	    test_timeouts_armed_after_untimeout_of_self_can_be_cancelled);
 	tcase_add_test(tc, test_shutdown_cancels_pending_timeouts_and_says_so);
+	tcase_add_test(tc,
+	    test_timeout_works_again_after_shutdown_and_a_new_boot);
 	tcase_add_test(tc,
 	    test_timeout_of_long_max_ticks_does_not_fire);
 	suite_add_tcase(s, tc);
@@ -829,6 +961,7 @@ timeout_suite(void)
 	    test_a_far_timeout_leaves_the_callout_thread_idle);
 	tcase_add_test(tc,
 	    test_shutdown_cancels_a_watchdog_that_rearms_while_running);
+	tcase_add_test(tc, test_timeout_returns_0_once_shutdown_has_begun);
 	suite_add_tcase(s, tc);
 
 	tc = ddi_tcase("drv", 10);
