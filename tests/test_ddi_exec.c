@@ -163,6 +163,36 @@ START_TEST(test_context_is_interrupt_in_an_interrupt_event_sim)
 }
 END_TEST
 
+/*
+ * Under sim a device's interrupt source attaches (there is no thread to
+ * start), and its interrupt events are ordinary events: they run when the
+ * clock is run, in interrupt context.
+ */
+START_TEST(test_sim_device_interrupt_events_run_in_interrupt_context)
+{
+	struct ust_intr in = { .in_name = "testdev" };
+	struct ctx_seen a = { 0 }, b = { 0 };
+	struct ust_event ea, eb;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	ck_assert_int_eq(ust_exec->eo_intr_attach(&in), 0);
+	ust_event_init(&ea, record_ctx, &a, USTREAMS_CTX_INTR);
+	ea.ev_intr = &in;
+	ust_event_init(&eb, record_ctx, &b, USTREAMS_CTX_INTR);
+	eb.ev_intr = &in;
+	ck_assert(ust_event_post(&ea));
+	ck_assert(ust_event_post(&eb));
+	ck_assert_int_eq(a.cs_ran + b.cs_ran, 0);
+	ck_assert_int_eq(ustreams_sim_run_idle(), 2);
+	ck_assert_int_eq(a.cs_ran, 1);
+	ck_assert_int_eq(b.cs_ran, 1);
+	ck_assert_int_eq(a.cs_ctx, USTREAMS_CTX_INTR);
+	ck_assert_int_eq(b.cs_intr, 1);
+	ust_exec->eo_intr_detach(&in);
+	harness_shutdown();
+}
+END_TEST
+
 static void
 event_context_threads(enum ustreams_ctx ctx, int want_intr)
 {
@@ -839,6 +869,8 @@ exec_suite(void)
 	tcase_add_test(tc, test_context_is_callout_in_a_timeout_handler_sim);
 	tcase_add_test(tc, test_context_is_service_in_a_service_event_sim);
 	tcase_add_test(tc, test_context_is_interrupt_in_an_interrupt_event_sim);
+	tcase_add_test(tc,
+	    test_sim_device_interrupt_events_run_in_interrupt_context);
 	tcase_add_test(tc, test_context_is_service_in_a_service_event_threads);
 	tcase_add_test(tc,
 	    test_context_is_interrupt_in_an_interrupt_event_threads);
