@@ -46,7 +46,6 @@ static pthread_mutex_t to_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tout_list to_hash[TO_HASH];
 static toid_t to_next;
 static bool to_stopping;		/* shutdown has begun; to_lock */
-static long to_pending;
 
 static void
 tout_release_locked(struct tout *to)
@@ -64,7 +63,6 @@ tout_unhash_locked(struct tout *to)
 	if (to->to_hashed) {
 		LIST_REMOVE(to, to_link);
 		to->to_hashed = false;
-		to_pending--;
 	}
 }
 
@@ -134,7 +132,6 @@ itimeout(void (*fn)(void *), void *arg, long ticks, pl_t pl)
 	} while (1);
 	LIST_INSERT_HEAD(&to_hash[to->to_id % TO_HASH], to, to_link);
 	to->to_hashed = true;
-	to_pending++;
 	pthread_mutex_unlock(&to_lock);
 
 	/*
@@ -202,7 +199,6 @@ tout_init(const struct ustreams_config *cfg)
 	for (int i = 0; i < TO_HASH; i++)
 		LIST_INIT(&to_hash[i]);
 	to_next = 0;
-	to_pending = 0;
 	to_stopping = false;
 	return (0);
 }
