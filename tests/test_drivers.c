@@ -829,6 +829,300 @@ START_TEST(loop_has_64_minors_reused_lowest_first)
 }
 END_TEST
 
+/*
+ * FLUSHBAND crosses with its band: a flush of band 1 of a's write side
+ * takes band 1, and only band 1, from what had reached b.
+ */
+START_TEST(loop_flushband_flushes_only_that_band_across)
+{
+	struct strbuf b1 = { 2, 2, "b1" };
+	struct bandinfo bi = { 1, FLUSHW };
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	ck_assert_int_eq(ustreams_putpmsg(a, NULL, &b1, 1, MSG_BAND), 0);
+	write_str(a, "n0");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 2);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSHBAND, &bi), 0);
+	ustreams_sim_run_idle();
+	read_str(b, "n0");
+	read_nothing(b);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * b's FLUSHR crosses as a FLUSHW down a: what a had written that still
+ * waited in loop for room on b is discarded, and does not follow when b
+ * has room again.
+ */
+START_TEST(loop_flushr_discards_what_the_other_stream_had_yet_to_send)
+{
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	/* 5 fill b's stream head, 2 wait on a's loop write queue. */
+	for (uint32_t i = 0; i < 7; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 5);
+	ck_assert_int_eq(ustreams_ioctl(b, I_FLUSH, FLUSHR), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	read_nothing(b);
+	ck_assert_int_eq(write_seq(a, 7), MSG);
+	read_seq(b, 7);
+	read_nothing(b);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * fprobe, a module for the tests below: it passes everything on both
+ * ways and counts the M_FLUSH messages coming up its read side, by the
+ * flags they carry.  Its one ioctl, FPROBE_SEND_CTL, sends an M_CTL
+ * down -- a message the drivers here do not know -- and is acknowledged.
+ */
+#define	FPROBE_SEND_CTL	(('f' << 8) | 1)
+
+static int fprobe_up_flushes, fprobe_up_flushr, fprobe_up_flushw;
+
+static int
+fprobe_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	if (sflag != MODOPEN)
+		return (EINVAL);
+	qprocson(q);
+	return (0);
+}
+
+static int
+fprobe_close(queue_t *q, int oflag, cred_t *crp)
+{
+	qprocsoff(q);
+	return (0);
+}
+
+static int
+fprobe_wput(queue_t *q, mblk_t *mp)
+{
+	mblk_t *bp;
+
+	if (DB_TYPE(mp) == M_IOCTL &&
+	    MBLKL(mp) >= (ssize_t)sizeof (struct iocblk) &&
+	    ((struct iocblk *)(void *)mp->b_rptr)->ioc_cmd ==
+	    FPROBE_SEND_CTL) {
+		if ((bp = allocb(4, BPRI_HI)) == NULL) {
+			miocnak(q, mp, 0, ENOSR);
+			return (0);
+		}
+		DB_TYPE(bp) = M_CTL;
+		*bp->b_wptr++ = 'c';
+		miocack(q, mp, 0, 0);
+		putnext(q, bp);
+		return (0);
+	}
+	putnext(q, mp);
+	return (0);
+}
+
+static int
+fprobe_rput(queue_t *q, mblk_t *mp)
+{
+	if (DB_TYPE(mp) == M_FLUSH && MBLKL(mp) >= 1) {
+		fprobe_up_flushes++;
+		if (*mp->b_rptr & FLUSHR)
+			fprobe_up_flushr++;
+		if (*mp->b_rptr & FLUSHW)
+			fprobe_up_flushw++;
+	}
+	putnext(q, mp);
+	return (0);
+}
+
+static struct module_info fprobe_minfo = { 0x7002, "fprobe", 0, INFPSZ,
+    8192, 2048 };
+static struct qinit fprobe_rinit = { fprobe_rput, NULL, fprobe_open,
+    fprobe_close, NULL, &fprobe_minfo, NULL };
+static struct qinit fprobe_winit = { fprobe_wput, NULL, NULL, NULL, NULL,
+    &fprobe_minfo, NULL };
+static struct streamtab fprobe_info = { &fprobe_rinit, &fprobe_winit,
+    NULL, NULL };
+
+/* Boot the sim executive with fprobe registered; counts cleared. */
+static void
+boot_sim_fprobe(void)
+{
+	int r = ustreams_register_module("fprobe", &fprobe_info, 0);
+
+	ck_assert(r == 0 || r == EEXIST);
+	boot_sim();
+	fprobe_up_flushes = fprobe_up_flushr = fprobe_up_flushw = 0;
+}
+
+/* The M_FLUSH messages fprobe saw come up: how many, with each flag. */
+static void
+fprobe_saw(int flushes, int flushr, int flushw)
+{
+	ck_assert_int_eq(fprobe_up_flushes, flushes);
+	ck_assert_int_eq(fprobe_up_flushr, flushr);
+	ck_assert_int_eq(fprobe_up_flushw, flushw);
+	fprobe_up_flushes = fprobe_up_flushr = fprobe_up_flushw = 0;
+}
+
+/*
+ * As a driver does, loop sends a FLUSHR back up the stream it came down,
+ * FLUSHW cleared, so that the modules above flush their read sides; a
+ * FLUSHW alone goes no further than loop.  What crosses is seen too: a's
+ * FLUSHR crosses as a FLUSHW that b's stream head turns down b, and it
+ * comes back across as a FLUSHR up a.
+ */
+START_TEST(loop_turns_flushr_back_up_to_the_modules_above)
+{
+	int a, b;
+
+	boot_sim_fprobe();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	push(a, "fprobe");
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHW), 0);
+	ustreams_sim_run_idle();
+	fprobe_saw(0, 0, 0);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHR), 0);
+	ustreams_sim_run_idle();
+	fprobe_saw(2, 2, 0);
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHRW), 0);
+	ustreams_sim_run_idle();
+	fprobe_saw(2, 2, 0);
+	/* b's FLUSHR crosses as a FLUSHW up a (and a's head turns it). */
+	ck_assert_int_eq(ustreams_ioctl(b, I_FLUSH, FLUSHR), 0);
+	ustreams_sim_run_idle();
+	fprobe_saw(1, 0, 1);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * A message a driver does not know -- here an M_CTL that fprobe sends
+ * down -- is freed: on echo, null, and loop joined or not, the stream
+ * holds no more memory afterwards than before.
+ */
+START_TEST(drivers_free_the_messages_they_do_not_know)
+{
+	static const char *const drivers[] = { "echo", "null", "loop" };
+	size_t before;
+	int sd, a, b;
+
+	boot_sim_fprobe();
+	for (int i = 0; i < 3; i++) {
+		sd = sopen(drivers[i], O_RDWR | O_NONBLOCK);
+		push(sd, "fprobe");
+		before = inuse();
+		ck_assert_int_eq(strioc(sd, FPROBE_SEND_CTL, NULL, 0), 0);
+		ustreams_sim_run_idle();
+		ck_assert_uint_eq(inuse(), before);
+		read_nothing(sd);
+		ck_assert_int_eq(ustreams_close(sd), 0);
+	}
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	push(a, "fprobe");
+	before = inuse();
+	ck_assert_int_eq(strioc(a, FPROBE_SEND_CTL, NULL, 0), 0);
+	ustreams_sim_run_idle();
+	ck_assert_uint_eq(inuse(), before);
+	read_nothing(b);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
+/*
+ * Memory the test holds, in 8-byte blocks chained through themselves:
+ * mem_fill takes the whole budget, mem_give returns n bytes of it.
+ */
+struct blk {
+	struct blk	*b_next;
+};
+
+static struct blk *held_blks;
+
+static void
+mem_fill(void)
+{
+	struct blk *b;
+
+	while ((b = kmem_alloc(sizeof (*b), KM_NOSLEEP)) != NULL) {
+		b->b_next = held_blks;
+		held_blks = b;
+	}
+}
+
+static void
+mem_give(size_t n)
+{
+	for (; n >= sizeof (struct blk) && held_blks != NULL;
+	    n -= sizeof (struct blk)) {
+		struct blk *b = held_blks;
+
+		held_blks = b->b_next;
+		kmem_free(b, sizeof (*b));
+	}
+}
+
+/*
+ * The first loop stream to open allocates the driver's lock and
+ * synchronisation variable.  Short of the memory for them, by any amount,
+ * the open fails with ENOMEM (or ENOSR) and gives back all it took; with
+ * enough, it succeeds.  need is what the first open takes in all, stream
+ * head included.
+ */
+START_TEST(loop_first_open_short_of_memory_fails_and_takes_nothing)
+{
+	lkinfo_t lki = { "probe", 0, { 0, 0 } };
+	size_t before, need, lock_sv;
+	lock_t *lk;
+	sv_t *sv;
+	int a;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(256 * 1024, USTREAMS_EXEC_SIM);
+	before = inuse();
+	lk = LOCK_ALLOC(1, plstr, &lki, KM_NOSLEEP);
+	sv = SV_ALLOC(KM_NOSLEEP);
+	ck_assert_ptr_nonnull(lk);
+	ck_assert_ptr_nonnull(sv);
+	lock_sv = inuse() - before;
+	LOCK_DEALLOC(lk);
+	SV_DEALLOC(sv);
+	a = sopen("loop", O_RDWR);
+	need = inuse() - before;
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_uint_eq(inuse(), before);
+
+	for (size_t short_by = sizeof (struct blk); short_by <= lock_sv;
+	    short_by += sizeof (struct blk)) {
+		mem_fill();
+		mem_give(need - short_by);
+		before = inuse();
+		ck_assert_msg(ustreams_open("loop", O_RDWR) == -1,
+		    "open short by %zu bytes succeeded", short_by);
+		ck_assert_msg(errno == ENOMEM || errno == ENOSR,
+		    "open short by %zu bytes: errno %d", short_by, errno);
+		ck_assert_uint_eq(inuse(), before);
+	}
+	mem_fill();
+	mem_give(need);
+	a = sopen("loop", O_RDWR);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	mem_give(SIZE_MAX);
+}
+END_TEST
+
 /* ---- passthru ---- */
 
 START_TEST(passthru_counts_messages_each_way)
@@ -1152,6 +1446,36 @@ START_TEST(slow_backs_up_writers_and_spends_its_cost_in_virtual_time)
 	ck_assert_int_eq(eagain, 2);
 	ck_assert_uint_eq(ustreams_now_ns() - t0, 10ull * cost * 1000);
 	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
+/*
+ * FLUSHW discards what waits in slow, in every band, and the M_FLUSH
+ * passes on: here down to loop, which flushes b's stream head too.
+ */
+START_TEST(slow_flushw_discards_every_band_queued_and_passes_on)
+{
+	struct strbuf b1 = { 2, 2, "b1" };
+	int a, b;
+
+	boot_sim();
+	loop_pair(O_RDWR | O_NONBLOCK, &a, &b);
+	push(a, "slow");
+	write_str(a, "across");
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 1);
+	/* Queued in slow until its service procedure runs. */
+	ck_assert_int_eq(ustreams_putpmsg(a, NULL, &b1, 1, MSG_BAND), 0);
+	write_str(a, "n0");
+	ck_assert_int_eq(ustreams_ioctl(a, I_FLUSH, FLUSHW), 0);
+	ustreams_sim_run_idle();
+	ck_assert_int_eq(nread(b), 0);
+	read_nothing(b);
+	write_str(a, "after");
+	ustreams_sim_run_idle();
+	read_str(b, "after");
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(ustreams_close(b), 0);
 }
 END_TEST
 
@@ -1791,6 +2115,7 @@ main(void)
 	tcase_add_test(tc, register_builtins_is_idempotent);
 	tcase_add_test(tc,
 	    drivers_open_and_modules_push_by_their_own_names_only);
+	tcase_add_test(tc, drivers_free_the_messages_they_do_not_know);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("echo", 10);
@@ -1825,6 +2150,12 @@ main(void)
 	tcase_add_test(tc, loop_hung_up_stream_cannot_be_joined_again);
 	tcase_add_test(tc, loop_close_discards_what_was_not_across);
 	tcase_add_test(tc, loop_has_64_minors_reused_lowest_first);
+	tcase_add_test(tc, loop_flushband_flushes_only_that_band_across);
+	tcase_add_test(tc,
+	    loop_flushr_discards_what_the_other_stream_had_yet_to_send);
+	tcase_add_test(tc, loop_turns_flushr_back_up_to_the_modules_above);
+	tcase_add_test(tc,
+	    loop_first_open_short_of_memory_fails_and_takes_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("passthru", 10);
@@ -1837,6 +2168,8 @@ main(void)
 	    slow_backs_up_writers_and_spends_its_cost_in_virtual_time);
 	tcase_add_test(tc,
 	    slow_setcost_checks_its_argument_and_passes_other_ioctls);
+	tcase_add_test(tc,
+	    slow_flushw_discards_every_band_queued_and_passes_on);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("errmod", 10);
