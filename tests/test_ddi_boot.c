@@ -196,6 +196,28 @@ START_TEST(test_boot_accepts_memsize_at_minimum)
 }
 END_TEST
 
+/*
+ * 1 TB is within the bounds.  Whether the machine can map that much is
+ * another matter: the boot may fail for want of address space (ENOMEM),
+ * but not as a configuration out of bounds.
+ */
+START_TEST(test_boot_accepts_memsize_at_1tb)
+{
+	struct ustreams_config cfg;
+	int error;
+
+	ustreams_config_init(&cfg);
+	cfg.uc_memsize = (size_t)1 << 40;
+	harness_log_capture();
+	error = ustreams_boot(&cfg);
+	ck_assert_ptr_null(harness_log_find("is outside"));
+	if (error == 0)
+		ck_assert_int_eq(ustreams_shutdown(), 0);
+	else
+		ck_assert_int_eq(error, ENOMEM);
+}
+END_TEST
+
 START_TEST(test_boot_refuses_lo_above_med)
 {
 	struct ustreams_config cfg;
@@ -502,6 +524,7 @@ boot_suite(void)
 	tcase_add_test(tc, test_boot_refuses_memsize_below_minimum);
 	tcase_add_test(tc, test_boot_refuses_memsize_above_1tb);
 	tcase_add_test(tc, test_boot_accepts_memsize_at_minimum);
+	tcase_add_test(tc, test_boot_accepts_memsize_at_1tb);
 	tcase_add_test(tc, test_boot_refuses_lo_above_med);
 	tcase_add_test(tc, test_boot_refuses_med_above_100);
 	tcase_add_test(tc, test_boot_refuses_lo_zero);

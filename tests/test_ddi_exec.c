@@ -23,8 +23,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../ddi/exec.h"
 
@@ -767,6 +770,84 @@ START_TEST(test_threads_event_posted_while_running_runs_again_afterwards)
 END_TEST
 
 /*
+ * Threads: while the service threads are busy, the application's thread
+ * runs the ready service events itself (ust_exec_runq), as the stream
+ * head does on its way out.  One that posts itself for later from there
+ * runs again at that time: waking the timer thread is not left to the
+ * end of the run, as waking a service thread is.
+ */
+START_TEST(test_threads_event_run_by_runq_reposted_for_later_runs_then)
+{
+	boot_threads(1);
+	ust_event_init(&ta_ev, ta_fire, NULL, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post(&ta_ev));
+	ck_assert(wait_at_least(&ta_entered, 1));	/* the one CPU is busy */
+	later_start(false);
+	ust_exec_runq();
+	ck_assert_int_ge(later_runs, 1);		/* ran on this thread */
+	atomic_store(&ta_go, 1);
+	ck_assert(wait_at_least(&later_runs, 2));
+	ck_assert_uint_ge(later_at[1], later_want);
+	harness_shutdown();
+}
+END_TEST
+
+/*
+ * Threads: deferring ends with ust_exec_runq.  A service event the
+ * application's thread posts afterwards wakes a service thread that has
+ * gone to sleep for want of work.
+ */
+static atomic_int idle_tid, idle_ran, idle_later_ran;
+
+static void
+idle_fire(void *arg)
+{
+	atomic_store(&idle_tid, (int)syscall(SYS_gettid));
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+/* The state of thread tid of this process, as /proc says ('S': asleep). */
+static char
+thread_state(int tid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	(void) snprintf(path, sizeof (path), "/proc/self/task/%d/stat", tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return ('?');
+	n = fread(buf, 1, sizeof (buf) - 1, f);
+	(void) fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return (p != NULL && p[1] == ' ' ? p[2] : '?');
+}
+
+START_TEST(test_threads_post_after_runq_wakes_an_idle_service_thread)
+{
+	struct ust_event ev, later;
+	int i;
+
+	boot_threads(1);
+	ust_event_init(&ev, idle_fire, &idle_ran, USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post(&ev));
+	ck_assert(wait_at_least(&idle_ran, 1));
+	ust_exec_runq();			/* nothing is ready */
+	/* The service thread has nothing to do: it goes to sleep. */
+	for (i = 0; i < WAIT_POLLS &&
+	    thread_state(atomic_load(&idle_tid)) != 'S'; i++)
+		sleep_ms(1);
+	ck_assert_int_eq(thread_state(atomic_load(&idle_tid)), 'S');
+	ust_event_init(&later, idle_fire, &idle_later_ran,
+	    USTREAMS_CTX_SERVICE);
+	ck_assert(ust_event_post(&later));
+	ck_assert(wait_at_least(&idle_later_ran, 1));
+	harness_shutdown();
+}
+END_TEST
+
+/*
  * Threads stress: posters hammer one service event on 4 CPUs; it must
  * never run on two at once, and the last post must not be lost.
  */
@@ -847,6 +928,9 @@ reset_statics(void)
 	atomic_store(&st_runs, 0);
 	atomic_store(&st_last, 0);
 	atomic_store(&st_saw_last, 0);
+	atomic_store(&idle_tid, 0);
+	atomic_store(&idle_ran, 0);
+	atomic_store(&idle_later_ran, 0);
 }
 
 static TCase *
@@ -918,6 +1002,10 @@ exec_suite(void)
 	    test_threads_event_posted_while_running_runs_again_afterwards);
 	tcase_add_test(tc,
 	    test_threads_service_event_never_runs_concurrently_with_itself);
+	tcase_add_test(tc,
+	    test_threads_event_run_by_runq_reposted_for_later_runs_then);
+	tcase_add_test(tc,
+	    test_threads_post_after_runq_wakes_an_idle_service_thread);
 	suite_add_tcase(s, tc);
 	return (s);
 }

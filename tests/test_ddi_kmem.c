@@ -164,6 +164,23 @@ START_TEST(test_budget_counts_each_refusal)
 }
 END_TEST
 
+/* A request for the whole budget, no more, is admitted. */
+START_TEST(test_kmem_alloc_of_exactly_the_budget_is_admitted)
+{
+	struct ustreams_memstat ms;
+	void *p;
+
+	harness_boot(MIB, USTREAMS_EXEC_SIM);
+	p = kmem_alloc(1048576, KM_NOSLEEP);
+	ck_assert_ptr_nonnull(p);
+	memstat(&ms);
+	ck_assert_uint_eq(ms.ms_inuse, 1048576);
+	ck_assert_ptr_null(kmem_alloc(1, KM_NOSLEEP));
+	kmem_free(p, 1048576);
+	harness_shutdown();
+}
+END_TEST
+
 START_TEST(test_kmem_alloc_larger_than_budget_returns_null_even_km_sleep)
 {
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
@@ -746,6 +763,7 @@ kmem_suite(void)
 	tcase_add_test(tc, test_budget_admits_again_after_a_free);
 	tcase_add_test(tc, test_budget_counts_inuse_and_high_water_exactly);
 	tcase_add_test(tc, test_budget_counts_each_refusal);
+	tcase_add_test(tc, test_kmem_alloc_of_exactly_the_budget_is_admitted);
 	tcase_add_test(tc,
 	    test_kmem_alloc_larger_than_budget_returns_null_even_km_sleep);
 	tcase_add_test(tc,
