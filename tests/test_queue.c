@@ -2072,40 +2072,6 @@ late_sender(void *arg)
 	return (NULL);
 }
 
-START_TEST(pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late)
-{
-	pthread_t t;
-	queue_t *head_wq;
-	int sd;
-
-	boot_threads();
-	tq_register();
-	register_one(ustreams_register_module("tq_a2", &late_info,
-	    USTREAMS_MTSAFE));
-	register_one(ustreams_register_driver("tq_sink", &sink_info, 0));
-	sd = ustreams_open("tq_sink", O_RDWR);
-	ck_assert_int_ge(sd, 0);
-	push(sd, "tq_a2");
-	head_wq = backq(late_wq);
-	ck_assert_ptr_nonnull(head_wq);
-	ck_assert_int_eq(pthread_create(&t, NULL, late_sender, head_wq), 0);
-	while (atomic_load(&late_inside) == 0)
-		sched_yield();
-	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
-	pthread_join(t, NULL);
-	ck_assert_int_eq(atomic_load(&late_closed), 1);
-	ck_assert_msg(atomic_load(&late_closed_inside) == 0,
-	    "close ran while the put procedure was still running");
-	ck_assert_int_eq(atomic_load(&late_delivered), 1);
-	ustreams_close(sd);
-}
-END_TEST
-
-/*
- * The same with the message given to the module's write queue by put (a
- * thread outside any put procedure): put, like putnext, keeps the pair
- * alive until the put procedure returns, so the pop's close waits for it.
- */
 static void *
 late_putter(void *arg)
 {
@@ -2113,9 +2079,18 @@ late_putter(void *arg)
 	return (NULL);
 }
 
-START_TEST(pop_waits_for_an_mtsafe_put_procedure_entered_by_put)
+/*
+ * Open tq_sink with the MT-safe tq_a2 pushed, start sender on a thread of
+ * its own with tq_a2's write queue (by_put) or the stream head's (else),
+ * and pop tq_a2 while the sender's message is inside its put procedure:
+ * the pop's close must wait for the put procedure, and what it queued
+ * must still reach the driver.
+ */
+static void
+pop_while_a_put_procedure_runs(void *(*sender)(void *), bool by_put)
 {
 	pthread_t t;
+	queue_t *q;
 	int sd;
 
 	atomic_store(&late_inside, 0);
@@ -2130,7 +2105,9 @@ START_TEST(pop_waits_for_an_mtsafe_put_procedure_entered_by_put)
 	sd = ustreams_open("tq_sink", O_RDWR);
 	ck_assert_int_ge(sd, 0);
 	push(sd, "tq_a2");
-	ck_assert_int_eq(pthread_create(&t, NULL, late_putter, late_wq), 0);
+	q = by_put ? late_wq : backq(late_wq);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(pthread_create(&t, NULL, sender, q), 0);
 	while (atomic_load(&late_inside) == 0)
 		sched_yield();
 	ck_assert_int_eq(ustreams_ioctl(sd, I_POP), 0);
@@ -2140,6 +2117,22 @@ START_TEST(pop_waits_for_an_mtsafe_put_procedure_entered_by_put)
 	    "close ran while the put procedure was still running");
 	ck_assert_int_eq(atomic_load(&late_delivered), 1);
 	ustreams_close(sd);
+}
+
+START_TEST(pop_of_an_mtsafe_module_passes_on_a_message_it_queues_late)
+{
+	pop_while_a_put_procedure_runs(late_sender, false);
+}
+END_TEST
+
+/*
+ * The same with the message given to the module's write queue by put (a
+ * thread outside any put procedure): put, like putnext, keeps the pair
+ * alive until the put procedure returns, so the pop's close waits for it.
+ */
+START_TEST(pop_waits_for_an_mtsafe_put_procedure_entered_by_put)
+{
+	pop_while_a_put_procedure_runs(late_putter, true);
 }
 END_TEST
 
