@@ -553,13 +553,21 @@ cb_unbufcall_self(void *arg)
 	self_returned = 1;
 }
 
-START_TEST(unbufcall_from_inside_the_callback_returns_at_once)
+/* Boot; make a request that cancels itself from its callback; run it. */
+static void
+run_a_self_cancelling_request(void)
 {
 	boot_sim();
 	self_returned = 0;
 	self_id = bufcall(64, BPRI_HI, cb_unbufcall_self, NULL);
+	ck_assert_int_ne(self_id, 0);
 	ustreams_sim_run_idle();
 	ck_assert_int_eq(self_returned, 1);
+}
+
+START_TEST(unbufcall_from_inside_the_callback_returns_at_once)
+{
+	run_a_self_cancelling_request();
 	bstat();
 	ck_assert_uint_eq(bs.bs_fired[BPRI_HI], 1);
 	ck_assert_uint_eq(bs.bs_cancelled[BPRI_HI], 0);
@@ -576,12 +584,7 @@ START_TEST(unbufcall_from_inside_the_callback_leaves_later_requests_intact)
 {
 	bufcall_id_t a, b;
 
-	boot_sim();
-	self_returned = 0;
-	self_id = bufcall(64, BPRI_HI, cb_unbufcall_self, NULL);
-	ck_assert_int_ne(self_id, 0);
-	ustreams_sim_run_idle();
-	ck_assert_int_eq(self_returned, 1);
+	run_a_self_cancelling_request();
 	a = bufcall(64, BPRI_HI, cb_tag, (void *)'a');
 	b = bufcall(64, BPRI_HI, cb_tag, (void *)'b');
 	ck_assert_int_ne(a, 0);
