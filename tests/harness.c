@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define	LOG_MAX		256
 #define	LOG_MSGMAX	512
@@ -200,6 +203,43 @@ harness_assert_no_block_in_use(const char *fmt, ...)
 		ck_assert_msg(ss.ss_class[c].cs_inuse == 0, "%s: class %s: "
 		    "%llu block(s) left in use", what, ss.ss_class[c].cs_name,
 		    (unsigned long long)ss.ss_class[c].cs_inuse);
+}
+
+int
+harness_gettid(void)
+{
+	return ((int)syscall(SYS_gettid));
+}
+
+/* The state of thread tid of this process, as /proc says ('S': asleep). */
+static char
+thread_state(int tid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	(void) snprintf(path, sizeof (path), "/proc/self/task/%d/stat", tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return ('?');
+	n = fread(buf, 1, sizeof (buf) - 1, f);
+	(void) fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return (p != NULL && p[1] == ' ' ? p[2] : '?');
+}
+
+bool
+harness_wait_asleep(int tid)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < 20000; i++) {
+		if (thread_state(tid) == 'S')
+			return (true);
+		(void) nanosleep(&ms, NULL);
+	}
+	return (false);
 }
 
 const char *

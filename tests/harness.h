@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/ustreams.h>
 
@@ -78,6 +79,16 @@ extern TCase *harness_tcase(const char *name, double timeout);
 
 /* Run a suite; returns the process exit status. */
 extern int harness_run(Suite *s);
+
+/*
+ * For tests that need another thread of theirs asleep before they go on
+ * (a condition they wait for, not a time).  harness_gettid() is the
+ * calling thread's id; harness_wait_asleep(tid) waits, up to 20 seconds,
+ * until /proc says thread tid of this process is asleep ('S'), and
+ * answers whether it is.
+ */
+extern int harness_gettid(void);
+extern bool harness_wait_asleep(int tid);
 
 /* The variant the tests were built as ("release", "asan", "tsan", ...). */
 extern const char *harness_variant(void);

@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -802,32 +801,13 @@ static atomic_int idle_tid, idle_ran, idle_later_ran;
 static void
 idle_fire(void *arg)
 {
-	atomic_store(&idle_tid, (int)syscall(SYS_gettid));
+	atomic_store(&idle_tid, harness_gettid());
 	atomic_fetch_add((atomic_int *)arg, 1);
-}
-
-/* The state of thread tid of this process, as /proc says ('S': asleep). */
-static char
-thread_state(int tid)
-{
-	char path[64], buf[512], *p;
-	size_t n;
-	FILE *f;
-
-	(void) snprintf(path, sizeof (path), "/proc/self/task/%d/stat", tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return ('?');
-	n = fread(buf, 1, sizeof (buf) - 1, f);
-	(void) fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return (p != NULL && p[1] == ' ' ? p[2] : '?');
 }
 
 START_TEST(test_threads_post_after_runq_wakes_an_idle_service_thread)
 {
 	struct ust_event ev, later;
-	int i;
 
 	boot_threads(1);
 	ust_event_init(&ev, idle_fire, &idle_ran, USTREAMS_CTX_SERVICE);
@@ -835,10 +815,7 @@ START_TEST(test_threads_post_after_runq_wakes_an_idle_service_thread)
 	ck_assert(wait_at_least(&idle_ran, 1));
 	ust_exec_runq();			/* nothing is ready */
 	/* The service thread has nothing to do: it goes to sleep. */
-	for (i = 0; i < WAIT_POLLS &&
-	    thread_state(atomic_load(&idle_tid)) != 'S'; i++)
-		sleep_ms(1);
-	ck_assert_int_eq(thread_state(atomic_load(&idle_tid)), 'S');
+	ck_assert(harness_wait_asleep(atomic_load(&idle_tid)));
 	ust_event_init(&later, idle_fire, &idle_later_ran,
 	    USTREAMS_CTX_SERVICE);
 	ck_assert(ust_event_post(&later));

@@ -42,6 +42,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #define	MEM_4M		(4u * 1024 * 1024)
 #define	NS_PER_SEC	1000000000ull
@@ -148,8 +149,9 @@ tsh_ioctl(queue_t *q, mblk_t *mp)
 		freemsg(mp);
 		return;
 	case IOC_LATER:
-		tsh_ioc_kept = mp;
 		tsh_ioc_keptq = q;
+		/* Published for a test thread that polls for it. */
+		__atomic_store_n(&tsh_ioc_kept, mp, __ATOMIC_RELEASE);
 		return;
 	case IOC_NAK:
 		DB_TYPE(mp) = M_IOCNAK;
@@ -2863,6 +2865,87 @@ START_TEST(threads_write_runs_the_service_procedure_it_enabled_on_return)
 }
 END_TEST
 
+/*
+ * I_STR callers on one stream take turns: while the first one's answer is
+ * awaited, a second caller waits without sending its M_IOCTL, and the
+ * first one's end wakes it.  The second caller is seen asleep before the
+ * first answer goes up; the answer's arrival wakes both, and whether the
+ * second one looks before or after the first has finished is the
+ * scheduler's choice, so the turn is taken several times: each time the
+ * second one looks first, only the end of the first I_STR can wake it.
+ */
+#define	ISTR_TURNS	20
+
+struct istr_caller {
+	pthread_t	ic_thread;
+	struct strioctl	ic_sio;
+	atomic_int	ic_tid;		/* set just before the I_STR */
+	atomic_int	ic_done;
+	int		ic_rval;
+};
+
+static int istr_sd;
+
+static void *
+istr_call(void *arg)
+{
+	struct istr_caller *c = arg;
+
+	atomic_store(&c->ic_tid, harness_gettid());
+	c->ic_rval = ustreams_ioctl(istr_sd, I_STR, &c->ic_sio);
+	atomic_store(&c->ic_done, 1);
+	return (NULL);
+}
+
+static void
+istr_start(struct istr_caller *c, int cmd)
+{
+	memset(c, 0, sizeof (*c));
+	c->ic_sio.ic_cmd = cmd;
+	c->ic_sio.ic_timout = -1;		/* no timeout */
+	ck_assert_int_eq(pthread_create(&c->ic_thread, NULL, istr_call, c),
+	    0);
+}
+
+START_TEST(threads_a_second_i_str_waits_its_turn_and_is_woken)
+{
+	struct istr_caller first, second;
+
+	harness_boot(MEM_4M, USTREAMS_EXEC_THREADS);
+	tsh_register();
+	tsh_reset();
+	istr_sd = open_drv(0);
+	for (int turn = 0; turn < ISTR_TURNS; turn++) {
+		tsh_ioc_mode = IOC_LATER;
+		istr_start(&first, 0x5a20);
+		for (int i = 0; i < 20000 &&
+		    __atomic_load_n(&tsh_ioc_kept, __ATOMIC_ACQUIRE) == NULL;
+		    i++)
+			(void) usleep(1000);
+		ck_assert_ptr_nonnull(
+		    __atomic_load_n(&tsh_ioc_kept, __ATOMIC_ACQUIRE));
+		tsh_ioc_mode = IOC_ACK;
+		tsh_ioc_rval = 4;
+		istr_start(&second, 0x5a21);
+		while (atomic_load(&second.ic_tid) == 0)
+			(void) sched_yield();
+		ck_assert(harness_wait_asleep(atomic_load(&second.ic_tid)));
+		/* The second one sent nothing: the driver saw one ioctl. */
+		ck_assert_int_eq(tsh_ioc.ir_n, 2 * turn + 1);
+		ck_assert_int_eq(tsh_ioc.ir_cmd, 0x5a20);
+		ck_assert_int_eq(atomic_load(&first.ic_done), 0);
+		(void) timeout(tsh_ack_late, NULL, 1);	/* rval 9 */
+		pthread_join(first.ic_thread, NULL);
+		pthread_join(second.ic_thread, NULL);
+		ck_assert_int_eq(first.ic_rval, 9);
+		ck_assert_int_eq(second.ic_rval, 4);
+		ck_assert_int_eq(tsh_ioc.ir_n, 2 * turn + 2);
+		ck_assert_int_eq(tsh_ioc.ir_cmd, 0x5a21);
+	}
+	ustreams_close(istr_sd);
+}
+END_TEST
+
 START_TEST(threads_push_and_pop_under_traffic_deliver_every_message_once)
 {
 	static unsigned char seen[TRAFFIC_MAX];
@@ -3376,6 +3459,7 @@ sthead_suite(void)
 	tcase_add_test(tt,
 	    threads_push_and_pop_under_traffic_deliver_every_message_once);
 	tcase_add_test(tt, threads_push_and_pop_under_traffic_keep_the_order);
+	tcase_add_test(tt, threads_a_second_i_str_waits_its_turn_and_is_woken);
 	tcase_add_test(tt,
 	    threads_read_runs_the_service_procedures_ready_before_it_sleeps);
 	tcase_add_test(tt,
