@@ -1909,6 +1909,118 @@ START_TEST(non_mtsafe_procedures_never_overlap_and_keep_put_order)
 }
 END_TEST
 
+/*
+ * The driver "tq_ins", not MT-safe: its write put procedure appends each
+ * message with insq and, for every odd sequence number, takes it and the
+ * one before it off again with rmvq, so that its queue holds 0, 4 or 8
+ * bytes.
+ * Its perimeter keeps its own procedures apart, but not the flow-control
+ * checks and strqget of code on other threads -- a module upstream
+ * calling canputnext, say: insq, rmvq and strqget must take the queue's
+ * lock for those.
+ */
+static queue_t *tqi_wq;
+static atomic_long tqi_noprev;		/* an odd message found none before */
+
+static int
+tqi_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
+{
+	tqi_wq = WR(q);
+	return (0);
+}
+
+static int
+tqi_wput(queue_t *q, mblk_t *mp)
+{
+	uint32_t seq;
+
+	memcpy(&seq, mp->b_rptr, sizeof (seq));
+	if (!insq(q, NULL, mp)) {
+		freemsg(mp);
+		return (0);
+	}
+	if (seq % 2 == 1) {
+		mblk_t *prev = mp->b_prev;
+
+		if (prev == NULL) {
+			atomic_fetch_add(&tqi_noprev, 1);
+			return (0);
+		}
+		rmvq(q, prev);
+		rmvq(q, mp);
+		freemsg(prev);
+		freemsg(mp);
+	}
+	return (0);
+}
+
+static int
+tqi_rput(queue_t *q, mblk_t *mp)
+{
+	freemsg(mp);
+	return (0);
+}
+
+static struct module_info tqi_minfo = { 0x7108, "tq_ins", 0, INFPSZ, 6, 2 };
+static struct qinit tqi_rinit = {
+	tqi_rput, NULL, tqi_open, NULL, NULL, &tqi_minfo, NULL
+};
+static struct qinit tqi_winit = {
+	tqi_wput, NULL, NULL, NULL, NULL, &tqi_minfo, NULL
+};
+static struct streamtab tqi_info = { &tqi_rinit, &tqi_winit, NULL, NULL };
+
+static atomic_bool tqi_done;
+
+static void *
+tqi_putter(void *arg)
+{
+	for (long i = 0; i < perim_n; i++) {
+		mblk_t *mp;
+
+		while ((mp = mkseq((uint32_t)i)) == NULL)
+			sched_yield();
+		put(tqi_wq, mp);
+	}
+	atomic_store(&tqi_done, true);
+	return (arg);
+}
+
+START_TEST(insq_rmvq_and_strqget_are_safe_against_other_threads_checks)
+{
+	pthread_t t;
+	long looks = 0, odd = 0;
+	size_t count;
+	int sd;
+
+	boot_threads();
+	register_one(ustreams_register_driver("tq_ins", &tqi_info, 0));
+	perim_n = scaled(PERIM_MAX, 4000);
+	sd = ustreams_open("tq_ins", O_RDWR);
+	ck_assert_int_ge(sd, 0);
+	atomic_store(&tqi_done, false);
+	atomic_store(&tqi_noprev, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, tqi_putter, NULL), 0);
+	while (!atomic_load(&tqi_done)) {
+		(void) canput(tqi_wq);
+		ck_assert_int_eq(strqget(tqi_wq, QCOUNT, 0, &count), 0);
+		if (count != 0 && count != 4 && count != 8)
+			odd++;
+		looks++;
+	}
+	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&tqi_noprev), 0);
+	ck_assert_int_eq(odd, 0);
+	ck_assert_int_ge(looks, 1);
+	/* perim_n is even: every message was taken off again. */
+	ck_assert_int_eq(strqget(tqi_wq, QCOUNT, 0, &count), 0);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_ptr_null(tqi_wq->q_first);
+	ck_assert_int_eq(canput(tqi_wq), 1);
+	ck_assert_int_eq(ustreams_close(sd), 0);
+}
+END_TEST
+
 
 /*
  * Races of pop with enabling and with MT-safe puts, and SVR4's rules for
@@ -2377,6 +2489,8 @@ queue_suite(void)
 	    service_procedure_never_runs_concurrently_with_itself);
 	tcase_add_test(tt,
 	    non_mtsafe_procedures_never_overlap_and_keep_put_order);
+	tcase_add_test(tt,
+	    insq_rmvq_and_strqget_are_safe_against_other_threads_checks);
 	suite_add_tcase(s, tt);
 
 	{
