@@ -1915,9 +1915,9 @@ END_TEST
  * one before it off again with rmvq, so that its queue holds 0, 4 or 8
  * bytes.
  * Its perimeter keeps its own procedures apart, but not the flow-control
- * checks and strqget of code on other threads -- a module upstream
- * calling canputnext, say: insq, rmvq and strqget must take the queue's
- * lock for those.
+ * checks, strqget, strqset, noenable and enableok of code on other
+ * threads -- a module upstream calling canputnext, say: each of them must
+ * take the queue's lock for those.
  */
 static queue_t *tqi_wq;
 static atomic_long tqi_noprev;		/* an odd message found none before */
@@ -1986,7 +1986,7 @@ tqi_putter(void *arg)
 	return (arg);
 }
 
-START_TEST(insq_rmvq_and_strqget_are_safe_against_other_threads_checks)
+START_TEST(queue_calls_from_outside_a_perimeter_are_safe_against_its_procedures)
 {
 	pthread_t t;
 	long looks = 0, odd = 0;
@@ -2002,6 +2002,12 @@ START_TEST(insq_rmvq_and_strqget_are_safe_against_other_threads_checks)
 	atomic_store(&tqi_noprev, 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, tqi_putter, NULL), 0);
 	while (!atomic_load(&tqi_done)) {
+		ck_assert_int_eq(strqset(tqi_wq, QHIWAT, 0,
+		    looks % 2 == 0 ? 10 : 6), 0);
+		if (looks % 2 == 0)
+			noenable(tqi_wq);
+		else
+			enableok(tqi_wq);
 		(void) canput(tqi_wq);
 		ck_assert_int_eq(strqget(tqi_wq, QCOUNT, 0, &count), 0);
 		if (count != 0 && count != 4 && count != 8)
@@ -2012,6 +2018,8 @@ START_TEST(insq_rmvq_and_strqget_are_safe_against_other_threads_checks)
 	ck_assert_int_eq(atomic_load(&tqi_noprev), 0);
 	ck_assert_int_eq(odd, 0);
 	ck_assert_int_ge(looks, 1);
+	ck_assert_int_eq(strqset(tqi_wq, QHIWAT, 0, 6), 0);
+	enableok(tqi_wq);
 	/* perim_n is even: every message was taken off again. */
 	ck_assert_int_eq(strqget(tqi_wq, QCOUNT, 0, &count), 0);
 	ck_assert_uint_eq(count, 0);
@@ -2490,7 +2498,7 @@ queue_suite(void)
 	tcase_add_test(tt,
 	    non_mtsafe_procedures_never_overlap_and_keep_put_order);
 	tcase_add_test(tt,
-	    insq_rmvq_and_strqget_are_safe_against_other_threads_checks);
+	    queue_calls_from_outside_a_perimeter_are_safe_against_its_procedures);
 	suite_add_tcase(s, tt);
 
 	{
