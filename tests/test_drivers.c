@@ -1396,6 +1396,37 @@ START_TEST(close_waits_while_the_other_side_reads_threads)
 }
 END_TEST
 
+/*
+ * Close waits for the messages still in slow's write queue, which slow's
+ * service procedure takes one at a time at its cost, before it pops slow:
+ * every message reaches the reader of the other loop stream, in order,
+ * then the hang-up.  (Without the wait, those still in slow would be
+ * freed with it.)
+ */
+START_TEST(close_waits_for_slow_to_drain_threads)
+{
+	struct drain_arg da = { 0 };
+	pthread_t rt;
+	int a, b, cost = 500;		/* microseconds per message */
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	push(a, "slow");
+	ck_assert_int_eq(strioc(a, SLOW_SETCOST, &cost, sizeof (cost)), 0);
+	da.da_sd = b;
+	da.da_closing = 1;
+	ck_assert_int_eq(pthread_create(&rt, NULL, drain_reader, &da), 0);
+	for (uint32_t i = 0; i < 8; i++)
+		ck_assert_int_eq(write_seq(a, i), MSG);
+	ck_assert_int_eq(ustreams_close(a), 0);
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_int_eq(da.da_error, 0);
+	ck_assert_uint_eq(da.da_count, 8);
+	ck_assert_int_eq(ustreams_close(b), 0);
+}
+END_TEST
+
 /* ---- slow ---- */
 
 START_TEST(slow_backs_up_writers_and_spends_its_cost_in_virtual_time)
@@ -2198,6 +2229,7 @@ main(void)
 	tcase_add_test(tc,
 	    loop_close_under_the_peers_writes_waits_for_its_holds_threads);
 	tcase_add_test(tc, close_waits_while_the_other_side_reads_threads);
+	tcase_add_test(tc, close_waits_for_slow_to_drain_threads);
 	suite_add_tcase(s, tc);
 
 	tc = harness_tcase("pop under traffic", 60);
