@@ -1374,16 +1374,18 @@ drain_reader(void *arg)
 	return (NULL);
 }
 
-START_TEST(close_waits_while_the_other_side_reads_threads)
+/*
+ * Write n numbered messages on a, start a reader of b, and close a: the
+ * close must wait while the reader takes all n, in order, then the
+ * hang-up.
+ */
+static void
+write_then_close_while_b_reads(int a, int b, uint32_t n)
 {
 	struct drain_arg da = { 0 };
 	pthread_t rt;
-	int a, b;
 
-	ck_assert_int_eq(ustreams_register_builtins(), 0);
-	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
-	loop_pair(O_RDWR, &a, &b);
-	for (uint32_t i = 0; i < 13; i++)
+	for (uint32_t i = 0; i < n; i++)
 		ck_assert_int_eq(write_seq(a, i), MSG);
 	da.da_sd = b;
 	ck_assert_int_eq(pthread_create(&rt, NULL, drain_reader, &da), 0);
@@ -1391,8 +1393,18 @@ START_TEST(close_waits_while_the_other_side_reads_threads)
 	ck_assert_int_eq(ustreams_close(a), 0);
 	ck_assert_int_eq(pthread_join(rt, NULL), 0);
 	ck_assert_int_eq(da.da_error, 0);
-	ck_assert_uint_eq(da.da_count, 13);
+	ck_assert_uint_eq(da.da_count, n);
 	ck_assert_int_eq(ustreams_close(b), 0);
+}
+
+START_TEST(close_waits_while_the_other_side_reads_threads)
+{
+	int a, b;
+
+	ck_assert_int_eq(ustreams_register_builtins(), 0);
+	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_THREADS);
+	loop_pair(O_RDWR, &a, &b);
+	write_then_close_while_b_reads(a, b, 13);
 }
 END_TEST
 
@@ -1405,8 +1417,6 @@ END_TEST
  */
 START_TEST(close_waits_for_slow_to_drain_threads)
 {
-	struct drain_arg da = { 0 };
-	pthread_t rt;
 	int a, b, cost = 500;		/* microseconds per message */
 
 	ck_assert_int_eq(ustreams_register_builtins(), 0);
@@ -1414,16 +1424,7 @@ START_TEST(close_waits_for_slow_to_drain_threads)
 	loop_pair(O_RDWR, &a, &b);
 	push(a, "slow");
 	ck_assert_int_eq(strioc(a, SLOW_SETCOST, &cost, sizeof (cost)), 0);
-	da.da_sd = b;
-	da.da_closing = 1;
-	ck_assert_int_eq(pthread_create(&rt, NULL, drain_reader, &da), 0);
-	for (uint32_t i = 0; i < 8; i++)
-		ck_assert_int_eq(write_seq(a, i), MSG);
-	ck_assert_int_eq(ustreams_close(a), 0);
-	ck_assert_int_eq(pthread_join(rt, NULL), 0);
-	ck_assert_int_eq(da.da_error, 0);
-	ck_assert_uint_eq(da.da_count, 8);
-	ck_assert_int_eq(ustreams_close(b), 0);
+	write_then_close_while_b_reads(a, b, 8);
 }
 END_TEST
 
