@@ -243,8 +243,9 @@ tqmt_open(queue_t *q, dev_t *devp, int oflag, int sflag, cred_t *crp)
 	return (0);
 }
 
+/* A put procedure that frees what it is given. */
 static int
-tqmt_put(queue_t *q, mblk_t *mp)
+discard_put(queue_t *q, mblk_t *mp)
 {
 	freemsg(mp);
 	return (0);
@@ -266,10 +267,10 @@ static struct module_info tqmt_minfo = {
 	0x7104, "tq_mt", 0, INFPSZ, 1024, 256
 };
 static struct qinit tqmt_rinit = {
-	tqmt_put, NULL, tqmt_open, NULL, NULL, &tqmt_minfo, NULL
+	discard_put, NULL, tqmt_open, NULL, NULL, &tqmt_minfo, NULL
 };
 static struct qinit tqmt_winit = {
-	tqmt_put, tqmt_srv, NULL, NULL, NULL, &tqmt_minfo, NULL
+	discard_put, tqmt_srv, NULL, NULL, NULL, &tqmt_minfo, NULL
 };
 static struct streamtab tqmt_info = {
 	&tqmt_rinit, &tqmt_winit, NULL, NULL
@@ -1954,16 +1955,9 @@ tqi_wput(queue_t *q, mblk_t *mp)
 	return (0);
 }
 
-static int
-tqi_rput(queue_t *q, mblk_t *mp)
-{
-	freemsg(mp);
-	return (0);
-}
-
 static struct module_info tqi_minfo = { 0x7108, "tq_ins", 0, INFPSZ, 6, 2 };
 static struct qinit tqi_rinit = {
-	tqi_rput, NULL, tqi_open, NULL, NULL, &tqi_minfo, NULL
+	discard_put, NULL, tqi_open, NULL, NULL, &tqi_minfo, NULL
 };
 static struct qinit tqi_winit = {
 	tqi_wput, NULL, NULL, NULL, NULL, &tqi_minfo, NULL
@@ -1975,13 +1969,7 @@ static atomic_bool tqi_done;
 static void *
 tqi_putter(void *arg)
 {
-	for (long i = 0; i < perim_n; i++) {
-		mblk_t *mp;
-
-		while ((mp = mkseq((uint32_t)i)) == NULL)
-			sched_yield();
-		put(tqi_wq, mp);
-	}
+	(void) perim_putter(tqi_wq);
 	atomic_store(&tqi_done, true);
 	return (arg);
 }
