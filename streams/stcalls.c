@@ -478,6 +478,17 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 				mp = bp;
 			}
 		}
+		/*
+		 * A rest of no bytes is no rest, as for getpmsg: empty blocks
+		 * left when the buffer filled (an empty data part after the
+		 * control part, say) must not come back as a zero-length
+		 * message, which the next read would take for end of file.
+		 */
+		while (mp != NULL && MBLKL(mp) == 0) {
+			bp = mp->b_cont;
+			freeb(mp);
+			mp = bp;
+		}
 		if (mp != NULL) {
 			if (mode == RMSGD) {
 				freemsg(mp);

@@ -726,6 +726,35 @@ START_TEST(rprotdis_read_discards_the_control_part)
 }
 END_TEST
 
+/*
+ * A read whose buffer fills with a message's last byte takes the whole
+ * message, even when empty blocks follow that byte (the empty data part
+ * of a protocol message; an empty block a driver linked at the end):
+ * no zero-length rest is left for the next read to return as 0, which an
+ * application takes for end of file.
+ */
+START_TEST(read_that_takes_every_byte_leaves_no_empty_rest)
+{
+	int sd = start(O_NONBLOCK);
+	char buf[16] = "";
+	mblk_t *mp;
+
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SRDOPT, RMSGN | RPROTDAT), 0);
+	up_proto(M_PROTO, 0, "ctl", "");
+	mp = mkmsg(M_DATA, 0, "abc", 3);
+	mp->b_cont = mkmsg(M_DATA, 0, "", 0);
+	up(mp);
+	ck_assert_int_eq(ustreams_read(sd, buf, 3), 3);
+	ck_assert_mem_eq(buf, "ctl", 3);
+	ck_assert_int_eq(nread(sd, NULL), 1);
+	ck_assert_int_eq(ustreams_read(sd, buf, 3), 3);
+	ck_assert_mem_eq(buf, "abc", 3);
+	ck_assert_int_eq(nread(sd, NULL), 0);
+	expect_errno(ustreams_read(sd, buf, sizeof (buf)), EAGAIN);
+	ustreams_close(sd);
+}
+END_TEST
+
 START_TEST(read_of_a_zero_length_message_returns_0_and_removes_it)
 {
 	int sd = start(O_NONBLOCK);
@@ -3304,6 +3333,7 @@ sthead_suite(void)
 	tcase_add_test(tr, rprotnorm_read_of_a_protocol_message_fails_ebadmsg);
 	tcase_add_test(tr, rprotdat_read_delivers_the_control_part_as_data);
 	tcase_add_test(tr, rprotdis_read_discards_the_control_part);
+	tcase_add_test(tr, read_that_takes_every_byte_leaves_no_empty_rest);
 	tcase_add_test(tr,
 	    read_of_a_zero_length_message_returns_0_and_removes_it);
 	tcase_add_test(tr,
