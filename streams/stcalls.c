@@ -336,26 +336,9 @@ take_error(struct stdata *sd, bool rd)
 			sd->sd_rerror = 0;
 		else
 			sd->sd_werror = 0;
+		sthead_efd_sync(sd);
 	}
 	return (error);
-}
-
-/*
- * Clear the application's eventfd once nothing is left to report
- * (sd_lock held).  The head's queue is read under its own lock: a flush
- * changes it holding only that.
- */
-static void
-efd_update(struct stdata *sd)
-{
-	queue_t *rq = &sd->sd_head->qp_q[0];
-	uint64_t v;
-
-	if (sd->sd_efd_set && sd->sd_rerror == 0 &&
-	    !(sd->sd_flag & STRHUP) && qsize(rq) == 0) {
-		(void) read(sd->sd_efd, &v, sizeof (v));
-		sd->sd_efd_set = false;
-	}
 }
 
 /*
@@ -502,7 +485,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 		if (mode != RNORM || done == nbytes)
 			break;
 	}
-	efd_update(sd);
+	sthead_efd_sync(sd);
 	ust_unlock(sd->sd_lock);
 	ust_exec_runq();
 	if (done == 0 && error != 0)
@@ -802,7 +785,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 		break;
 	}
 	if (mp == NULL) {
-		efd_update(sd);
+		sthead_efd_sync(sd);
 		ust_unlock(sd->sd_lock);
 		ust_exec_runq();
 		if (error == 0) {		/* hang-up: an empty message */
@@ -848,7 +831,7 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 		mp->b_band = band;
 		(void) putbq(rq, mp);
 	}
-	efd_update(sd);
+	sthead_efd_sync(sd);
 	ust_unlock(sd->sd_lock);
 	ust_exec_runq();
 	return (more);
@@ -1091,7 +1074,7 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
 		else
 			flushq(rq, FLUSHALL);
 		ust_lock(sd->sd_lock);
-		efd_update(sd);
+		sthead_efd_sync(sd);
 		ust_unlock(sd->sd_lock);
 	}
 	putnext(&sd->sd_head->qp_q[1], mp);

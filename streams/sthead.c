@@ -50,6 +50,40 @@ apply_error(int *errp, unsigned char v)
 }
 
 /*
+ * Make the application's eventfd (ustreams_pollfd) say what poll says:
+ * readable exactly while a reader has something -- a message at the head,
+ * an error on either side, a hang-up.  sd_lock held; the head's queue is
+ * read under its own lock, since a flush changes it holding only that.
+ * Called wherever one of those may have come or gone.
+ */
+void
+sthead_efd_sync(struct stdata *sd)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	bool want;
+	uint64_t v = 1;
+
+	ASSERT(LOCK_OWNED(sd->sd_lock));
+	if (sd->sd_efd < 0)
+		return;
+	want = sd->sd_rerror != 0 || sd->sd_werror != 0 ||
+	    (sd->sd_flag & STRHUP) != 0;
+	if (!want) {
+		kmutex_lock(&QPRIV(rq)->qu_lock);
+		want = rq->q_first != NULL;
+		kmutex_unlock(&QPRIV(rq)->qu_lock);
+	}
+	if (want && !sd->sd_efd_set)
+		sd->sd_efd_set = write(sd->sd_efd, &v, sizeof (v)) ==
+		    sizeof (v);
+	else if (!want && sd->sd_efd_set) {
+		/* Only the head reads it: a count is there to take. */
+		(void) read(sd->sd_efd, &v, sizeof (v));
+		sd->sd_efd_set = false;
+	}
+}
+
+/*
  * Everyone waiting on the stream, and the application's eventfd.  sd_lock
  * held: a sleeper counts itself in sd_nsleep under it before it sleeps.
  */
@@ -57,25 +91,11 @@ void
 sthead_wake(struct stdata *sd)
 {
 	extern void stcalls_poll_wake(void);
-	queue_t *rq = &sd->sd_head->qp_q[0];
-	bool readable;
 
 	ASSERT(LOCK_OWNED(sd->sd_lock));
 	if (sd->sd_nsleep > 0)
 		SV_BROADCAST(sd->sd_sv, 0);
-	if (sd->sd_efd >= 0 && !sd->sd_efd_set) {
-		/* Only what a reader would find makes the eventfd readable. */
-		kmutex_lock(&QPRIV(rq)->qu_lock);
-		readable = rq->q_first != NULL;
-		kmutex_unlock(&QPRIV(rq)->qu_lock);
-		if (readable || sd->sd_rerror != 0 || sd->sd_werror != 0 ||
-		    (sd->sd_flag & STRHUP)) {
-			uint64_t one = 1;
-
-			sd->sd_efd_set = write(sd->sd_efd, &one,
-			    sizeof (one)) == sizeof (one);
-		}
-	}
+	sthead_efd_sync(sd);
 	stcalls_poll_wake();
 }
 
@@ -201,6 +221,9 @@ strrput(queue_t *q, mblk_t *mp)
 				flushband(q, mp->b_rptr[1], FLUSHALL);
 			else
 				flushq(q, FLUSHALL);
+			ust_lock(sd->sd_lock);
+			sthead_efd_sync(sd);
+			ust_unlock(sd->sd_lock);
 		}
 		if (*mp->b_rptr & FLUSHW) {
 			*mp->b_rptr &= ~FLUSHR;

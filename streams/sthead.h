@@ -58,6 +58,7 @@ struct stdata {
 
 extern struct stdata *sd_lookup(int sd);
 extern void sthead_wake(struct stdata *sd);
+extern void sthead_efd_sync(struct stdata *sd);
 extern struct streamtab sthead_info;
 
 /* stream.c */

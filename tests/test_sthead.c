@@ -2407,6 +2407,47 @@ START_TEST(pollfd_is_readable_while_a_message_is_queued)
 }
 END_TEST
 
+/*
+ * The pollfd follows poll both ways: a write error alone keeps it
+ * readable (POLLERR) across a read and an I_FLUSH that leave nothing
+ * queued; clearing the error, a write that reports a non-persistent one,
+ * an M_UNHANGUP and a flush from below that empties the queue each make
+ * it quiet again.
+ */
+START_TEST(pollfd_follows_errors_hangups_and_flushes_both_ways)
+{
+	int sd = start(O_NONBLOCK);
+	int fd = ustreams_pollfd(sd);
+	char buf[16];
+
+	ck_assert_int_ge(fd, 0);
+	up_error2(NOERROR, EIO);
+	ck_assert_int_eq(fd_readable(fd), 1);
+	expect_errno(ustreams_read(sd, buf, sizeof (buf)), EAGAIN);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_FLUSH, FLUSHR), 0);
+	ck_assert_int_eq(fd_readable(fd), 1);
+	up_error2(NOERROR, 0);
+	ck_assert_int_eq(fd_readable(fd), 0);
+
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SERROPT, WERRNONPERSIST), 0);
+	up_error2(NOERROR, EIO);
+	ck_assert_int_eq(fd_readable(fd), 1);
+	expect_errno(ustreams_write(sd, "x", 1), EIO);
+	ck_assert_int_eq(fd_readable(fd), 0);
+
+	up(mkmsg(M_HANGUP, 0, NULL, 0));
+	ck_assert_int_eq(fd_readable(fd), 1);
+	up(mkmsg(M_UNHANGUP, 0, NULL, 0));
+	ck_assert_int_eq(fd_readable(fd), 0);
+
+	up_data("x");
+	ck_assert_int_eq(fd_readable(fd), 1);
+	up_ctl1(M_FLUSH, FLUSHR);
+	ck_assert_int_eq(fd_readable(fd), 0);
+	ustreams_close(sd);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* open, close */
 
@@ -3469,6 +3510,7 @@ sthead_suite(void)
 	    poll_timeout_advances_the_virtual_clock_by_the_timeout);
 	tcase_add_test(tp, poll_wakes_when_a_message_arrives);
 	tcase_add_test(tp, pollfd_is_readable_while_a_message_is_queued);
+	tcase_add_test(tp, pollfd_follows_errors_hangups_and_flushes_both_ways);
 	suite_add_tcase(s, tp);
 
 	tcase_add_test(to, open_of_an_unknown_driver_is_enodev);
