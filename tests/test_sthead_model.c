@@ -13,9 +13,14 @@
  * zero-length parts, reads that take a message in part and leave the rest
  * in its place (a high-priority one's rest without its control part is an
  * ordinary message of band 0, as POSIX says for getmsg), RNORM reads that
- * run across messages, RPROTDAT, RPROTDIS, RPROTNORM's EBADMSG.  After
+ * run across messages, RPROTDAT, RPROTDIS, RPROTNORM's EBADMSG; and,
+ * through errmod(7) at the bottom of the stream, read and write errors
+ * (persistent or not, set and cleared by M_ERROR) and hang-ups (undone by
+ * M_UNHANGUP), which every call must report as the model says.  After
  * every operation it compares I_NREAD (messages, and the data bytes of
- * the first) and the poll events the first message gives.
+ * the first), the poll events (the first message's, POLLERR, POLLHUP),
+ * and whether ustreams_pollfd's descriptor is readable, which it must be
+ * exactly while poll has an event.
  *
  * The model of one message is its class (high priority or a band), its
  * control part (absent, or its type and bytes) and its data part (absent,
@@ -51,14 +56,34 @@
 #define	NBAND		3	/* bands 1..NBAND are used */
 #define	MAXPUSH		3	/* modules pushed, at most */
 
-#define	REQUIRE_AT(cond, ...) do {					\
+#define	REQUIRE_AT(cond, what) do {					\
 	if (!(cond))							\
-		ck_abort_msg("seed %u step %u (%s): %s", seed_now,	\
-		    step_now, op_now, __VA_ARGS__);			\
+		fail_at(what);						\
 } while (0)
+
+#define	NHIST		8	/* operations a failure names */
 
 static unsigned seed_now, step_now;
 static const char *op_now = "";
+static const char *hist[NHIST];		/* the last operations, by step */
+
+/* Fail naming seed, step, operation, and the operations before it. */
+static void __attribute__((noreturn))
+fail_at(const char *what)
+{
+	char before[NHIST * 16] = "";
+	/* A check follows its step's operation: name that one too. */
+	unsigned end = step_now + (strcmp(op_now, "check") == 0);
+
+	for (unsigned i = end > NHIST ? end - NHIST : 0; i < end; i++) {
+		(void) strlcat(before, " ", sizeof (before));
+		(void) strlcat(before, hist[i % NHIST], sizeof (before));
+	}
+	ck_abort_msg("seed %u step %u (%s): %s; before:%s", seed_now,
+	    step_now, op_now, what, before);
+	for (;;)
+		;
+}
 
 /* One message.  ctype: 0 for none (an M_DATA message), else its type. */
 struct mmsg {
@@ -75,8 +100,12 @@ static int nmodel;
 static uint32_t next_byte;		/* the content generator */
 static int sd;
 static int rdopt;			/* mode | protocol option */
-static const char *pushed[MAXPUSH];	/* the modules, bottom first */
+static const char *pushed[MAXPUSH];	/* above errmod, bottom first */
 static int npushed;
+static int rerr, werr;			/* the head's errors; 0: none */
+static bool hup;			/* hung up */
+static int erropt;			/* RERRNONPERSIST | WERRNONPERSIST */
+static int efd;				/* ustreams_pollfd's */
 
 static bool
 m_hipri(const struct mmsg *m)
@@ -269,6 +298,27 @@ static struct qinit chop_winit = {
 };
 static struct streamtab chop_info = { &chop_rinit, &chop_winit, NULL, NULL };
 
+/* An error as a call reports it: the non-persistent kind once. */
+static int
+take_err(bool rd)
+{
+	int *errp = rd ? &rerr : &werr;
+	int e = *errp;
+
+	if (erropt & (rd ? RERRNONPERSIST : WERRNONPERSIST))
+		*errp = 0;
+	return (e);
+}
+
+/* What a write or putpmsg meets first: the write error, a hang-up. */
+static int
+write_err(void)
+{
+	int e = take_err(false);
+
+	return (e != 0 ? e : hup ? ENXIO : 0);
+}
+
 /* ---- writes ---- */
 
 static void
@@ -276,13 +326,20 @@ op_write(void)
 {
 	struct mmsg m = { .m_hasdata = true };
 	ssize_t n;
+	int error;
 
 	op_now = "write";
 	m.m_dlen = (int)harness_rnd(MAXDATA + 1);
 	if (harness_rnd(8) == 0)
 		m.m_dlen = 0;
 	fill(m.m_data, m.m_dlen);
+	errno = 0;
 	n = ustreams_write(sd, m.m_data, (size_t)m.m_dlen);
+	if ((error = write_err()) != 0) {
+		REQUIRE_AT(n == -1 && errno == error,
+		    "write should fail with the model's errno");
+		return;
+	}
 	REQUIRE_AT(n == m.m_dlen, "write returned the wrong count");
 	settle();
 	/* A zero-length write sends a message only with SNDZERO (on). */
@@ -298,6 +355,7 @@ op_putpmsg(void)
 	int band = hipri ? 0 : (int)harness_rnd(NBAND + 1);
 	int clen = (int)harness_rnd(MAXCTL + 2) - 1;	/* -1: none */
 	int dlen = (int)harness_rnd(MAXDATA + 2) - 1;
+	int r, error;
 
 	op_now = "putpmsg";
 	if (hipri && clen < 0)
@@ -319,8 +377,15 @@ op_putpmsg(void)
 	    .buf = (char *)m.m_ctl };
 	data = (struct strbuf){ .maxlen = 0, .len = dlen,
 	    .buf = (char *)m.m_data };
-	REQUIRE_AT(ustreams_putpmsg(sd, &ctl, &data, band,
-	    hipri ? MSG_HIPRI : MSG_BAND) == 0, "putpmsg failed");
+	errno = 0;
+	r = ustreams_putpmsg(sd, &ctl, &data, band,
+	    hipri ? MSG_HIPRI : MSG_BAND);
+	if ((error = write_err()) != 0) {
+		REQUIRE_AT(r == -1 && errno == error,
+		    "putpmsg should fail with the model's errno");
+		return;
+	}
+	REQUIRE_AT(r == 0, "putpmsg failed");
 	settle();
 	model_arrive(&m);
 }
@@ -358,12 +423,14 @@ model_read(unsigned char *out, int nbytes, int *errp)
 {
 	int mode = rdopt & RMODEMASK, done = 0;
 
-	*errp = 0;
+	if ((*errp = take_err(true)) != 0)
+		return (-1);
 	for (;;) {
 		struct mmsg m;
 
 		if (nmodel == 0) {
-			if (done == 0)
+			/* Only the first message is waited for. */
+			if (done == 0 && !hup)
 				*errp = EAGAIN;
 			break;
 		}
@@ -452,7 +519,7 @@ op_getpmsg(bool old)
 	struct strbuf data = { .buf = (char *)dbuf, .len = -7 };
 	int kind = (int)harness_rnd(old ? 2 : 3);
 	int band = (int)harness_rnd(NBAND + 1), flags, rband = band, r;
-	int wclen, wdlen, more = 0, want_flags, want_band;
+	int wclen, wdlen, more = 0, want_flags, want_band, error;
 	bool ctl_null = harness_rnd(8) == 0, data_null = harness_rnd(8) == 0;
 	struct mmsg m;
 
@@ -472,12 +539,29 @@ op_getpmsg(bool old)
 		r = ustreams_getpmsg(sd, ctl_null ? NULL : &ctl,
 		    data_null ? NULL : &data, &rband, &flags);
 
-	/* The model: the first message, if it is of the kind asked for. */
+	/*
+	 * The model: the read error; else the first message, if it is of
+	 * the kind asked for; else, hung up, an empty message (end of file).
+	 */
+	if ((error = take_err(true)) != 0) {
+		REQUIRE_AT(r == -1 && errno == error,
+		    "getpmsg should fail with the read error");
+		return;
+	}
 	if (nmodel == 0 || (kind == 1 && !m_hipri(&model[0])) ||
 	    (!old && kind == 2 && !m_hipri(&model[0]) &&
 	    model[0].m_band < band)) {
-		REQUIRE_AT(r == -1 && errno == EAGAIN,
-		    "getpmsg should fail with EAGAIN");
+		if (!hup) {
+			REQUIRE_AT(r == -1 && errno == EAGAIN,
+			    "getpmsg should fail with EAGAIN");
+			return;
+		}
+		REQUIRE_AT(r == 0 && flags == 0, "getpmsg at hang-up: "
+		    "not an empty message");
+		REQUIRE_AT(ctl_null || ctl.len == 0, "getpmsg at hang-up: "
+		    "control length not 0");
+		REQUIRE_AT(data_null || data.len == 0, "getpmsg at hang-up: "
+		    "data length not 0");
 		return;
 	}
 	m = model[0];
@@ -516,6 +600,79 @@ op_getpmsg(bool old)
 		REQUIRE_AT(wdlen <= 0 ||
 		    memcmp(dbuf, wd, (size_t)wdlen) == 0, "wrong data bytes");
 	}
+}
+
+/* ---- errors and hang-ups, through errmod(7) ---- */
+
+static int
+errmod_ioctl(int cmd, unsigned char *b, int len)
+{
+	struct strioctl sio = { .ic_cmd = cmd, .ic_len = len,
+	    .ic_dp = (char *)b };
+
+	return (ustreams_ioctl(sd, I_STR, &sio));
+}
+
+/* An error value: clearing ones are likelier while an error is set. */
+static unsigned char
+pick_error(void)
+{
+	static const unsigned char v[] = { 0, NOERROR, EIO, EPROTO };
+
+	if ((rerr != 0 || werr != 0) && harness_rnd(2) == 0)
+		return (0);
+	return (v[harness_rnd(4)]);
+}
+
+/*
+ * An M_ERROR of one byte (both sides) or two (read, write): NOERROR
+ * leaves a side, 0 clears it, anything else sets it; a read error set
+ * flushes the head's read queue.
+ */
+static void
+op_error(void)
+{
+	unsigned char b[2] = { pick_error(), pick_error() };
+	int len = 1 + (int)harness_rnd(2);
+
+	op_now = "M_ERROR";
+	REQUIRE_AT(errmod_ioctl(ERRMOD_ERROR, b, len) == 0, "failed");
+	settle();
+	if (len == 1)
+		b[1] = b[0];
+	if (b[0] != NOERROR)
+		rerr = b[0];
+	if (b[1] != NOERROR)
+		werr = b[1];
+	if (b[0] != NOERROR && b[0] != 0)
+		nmodel = 0;
+}
+
+static void
+op_hangup(void)
+{
+	bool on = !hup || harness_rnd(4) == 0;
+
+	op_now = on ? "M_HANGUP" : "M_UNHANGUP";
+	REQUIRE_AT(errmod_ioctl(on ? ERRMOD_HANGUP : ERRMOD_UNHANGUP,
+	    NULL, 0) == 0, "failed");
+	settle();
+	hup = on;
+}
+
+static void
+op_erropt(void)
+{
+	int got = -1;
+
+	op_now = "I_SERROPT";
+	erropt = (harness_rnd(2) ? RERRNONPERSIST : 0) |
+	    (harness_rnd(2) ? WERRNONPERSIST : 0);
+	REQUIRE_AT(ustreams_ioctl(sd, I_SERROPT, erropt) == 0, "failed");
+	REQUIRE_AT(ustreams_ioctl(sd, I_GERROPT, &got) == 0 &&
+	    got == ((erropt & RERRNONPERSIST ? RERRNONPERSIST : RERRNORM) |
+	    (erropt & WERRNONPERSIST ? WERRNONPERSIST : WERRNORM)),
+	    "I_GERROPT does not give back what I_SERROPT set");
 }
 
 /* ---- the rest ---- */
@@ -576,14 +733,9 @@ op_plumb(void)
 		REQUIRE_AT(ustreams_ioctl(sd, I_POP) == 0, "failed");
 		npushed--;
 	}
-	errno = 0;
-	if (npushed > 0)
-		REQUIRE_AT(ustreams_ioctl(sd, I_LOOK, name) == 0 &&
-		    strcmp(name, pushed[npushed - 1]) == 0,
-		    "I_LOOK: not the module pushed last");
-	else
-		REQUIRE_AT(ustreams_ioctl(sd, I_LOOK, name) == -1 &&
-		    errno == EINVAL, "I_LOOK should fail with no module");
+	REQUIRE_AT(ustreams_ioctl(sd, I_LOOK, name) == 0 &&
+	    strcmp(name, npushed > 0 ? pushed[npushed - 1] : "errmod") == 0,
+	    "I_LOOK: not the module pushed last");
 }
 
 /* I_NREAD and the poll events against the model's first message. */
@@ -598,6 +750,8 @@ check(void)
 	REQUIRE_AT(n == nmodel, "I_NREAD: wrong number of messages");
 	REQUIRE_AT(bytes == (nmodel == 0 || !model[0].m_hasdata ? 0 :
 	    model[0].m_dlen), "I_NREAD: wrong data bytes of the first");
+	struct pollfd epfd = { .fd = efd, .events = POLLIN };
+
 	if (nmodel > 0) {
 		if (m_hipri(&model[0]))
 			want = POLLPRI;
@@ -606,9 +760,18 @@ check(void)
 		else
 			want = POLLIN | POLLRDNORM;
 	}
+	if (rerr != 0 || werr != 0)
+		want |= POLLERR;
+	if (hup)
+		want |= POLLHUP;
 	n = ustreams_poll(&pfd, 1, 0);
 	REQUIRE_AT(n == (want != 0) && pfd.revents == want,
-	    "poll: wrong events for the first message");
+	    "poll: wrong events");
+	/* The descriptor for the application's own loop agrees. */
+	n = poll(&epfd, 1, 0);
+	REQUIRE_AT(n == (want != 0), want != 0 ?
+	    "pollfd not readable though poll has events" :
+	    "pollfd readable though poll has no events");
 }
 
 static void
@@ -626,9 +789,14 @@ run(unsigned seed, unsigned steps)
 	nmodel = 0;
 	npushed = 0;
 	rdopt = RNORM | RPROTNORM;
+	rerr = werr = erropt = 0;
+	hup = false;
 	sd = ustreams_open("echo", O_RDWR | O_NONBLOCK);
 	ck_assert_int_ge(sd, 0);
 	ck_assert_int_eq(ustreams_ioctl(sd, I_SWROPT, SNDZERO), 0);
+	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "errmod"), 0);
+	efd = ustreams_pollfd(sd);
+	ck_assert_int_ge(efd, 0);
 	for (step_now = 0; step_now < steps; step_now++) {
 		uint32_t r = harness_rnd(100);
 
@@ -645,12 +813,21 @@ run(unsigned seed, unsigned steps)
 			op_getpmsg(false);
 		else if (r < 88)
 			op_getpmsg(true);
-		else if (r < 92)
+		else if (r < 91)
 			op_flush();
-		else if (r < 97)
+		else if (r < 94)
 			op_rdopt();
-		else
+		else if (r < 96)
 			op_plumb();
+		else if (r < 98)
+			op_error();
+		else if (r < 99)
+			op_hangup();
+		else
+			op_erropt();
+		if (hup && harness_rnd(8) == 0)
+			op_hangup();		/* mostly undone soon */
+		hist[step_now % NHIST] = op_now;
 		op_now = "check";
 		check();
 	}
