@@ -3317,6 +3317,64 @@ START_TEST(threads_read_and_i_flush_race_free)
 END_TEST
 
 /*
+ * Threads: the driver sends M_SETOPTS up (the read mode, the write
+ * offset) while the application writes and reads on another thread: the
+ * options change under the stream head's lock, which the calls that use
+ * them take too.  Every message still comes back whole, and the options
+ * end as the last M_SETOPTS set them.
+ */
+static void *
+race_setopts(void *arg)
+{
+	(void) arg;
+	for (unsigned i = 0; !atomic_load(&race_stop); i++) {
+		struct stroptions so = { .so_flags = SO_READOPT | SO_WROFF,
+		    .so_readopt = (i & 1) ? RMSGN : RMSGD,
+		    .so_wroff = (ushort_t)(i % 17) };
+
+		up_setopts(&so);
+	}
+	return (NULL);
+}
+
+START_TEST(threads_m_setopts_while_writing_and_reading_race_free)
+{
+	struct stroptions so = { .so_flags = SO_READOPT | SO_WROFF,
+	    .so_readopt = RMSGN, .so_wroff = 4 };
+	pthread_t t;
+	char buf[64];
+	int opt = -1;
+
+	harness_boot(MEM_4M, USTREAMS_EXEC_THREADS);
+	tsh_register();
+	tsh_reset();
+	tsh_echo = true;
+	race_sd = open_drv(O_NONBLOCK);
+	atomic_store(&race_stop, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, race_setopts, NULL), 0);
+	for (int i = 0; i < 20000; i++) {
+		ssize_t n;
+
+		ck_assert_int_eq(ustreams_write(race_sd, "abcdefgh", 8), 8);
+		/* One message a read in either mode: echo turns it round. */
+		do
+			n = ustreams_read(race_sd, buf, sizeof (buf));
+		while (n < 0 && errno == EAGAIN);
+		ck_assert_int_eq(n, 8);
+		ck_assert_mem_eq(buf, "abcdefgh", 8);
+	}
+	atomic_store(&race_stop, true);
+	pthread_join(t, NULL);
+	up_setopts(&so);
+	ck_assert_int_eq(ustreams_ioctl(race_sd, I_GRDOPT, &opt), 0);
+	ck_assert_int_eq(opt & RMODEMASK, RMSGN);
+	ck_assert_int_eq(ustreams_write(race_sd, "x", 1), 1);
+	ck_assert_ptr_nonnull(tsh_rq);
+	ustreams_close(race_sd);
+}
+END_TEST
+
+/*
  * Zero-length parts with a NULL buffer (SVR4 allows them: nothing is
  * copied, so nothing is read from or written to the NULL buffer; the
  * sanitizer build checks that).
@@ -3558,9 +3616,11 @@ sthead_suite(void)
 	tcase_add_test(ta, getmsg_data_maxlen_0_null_buf);
 	suite_add_tcase(s, ta);
 	{
-		TCase *tat = harness_tcase("flush races", 120);
+		TCase *tat = harness_tcase("races", 120);
 
 		tcase_add_test(tat, threads_read_and_i_flush_race_free);
+		tcase_add_test(tat,
+		    threads_m_setopts_while_writing_and_reading_race_free);
 		suite_add_tcase(s, tat);
 	}
 	return (s);
