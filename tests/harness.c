@@ -188,6 +188,75 @@ harness_rnd(uint32_t n)
 	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
 }
 
+/*
+ * The trail of a model-based run.  trail_ops is a ring of the last
+ * operations named; trail_n counts them; trail_checking is set from a
+ * check to the next operation.
+ */
+#define	TRAIL_N		9	/* the one running and 8 before it */
+
+static unsigned trail_seed, trail_step, trail_n;
+static const char *trail_ops[TRAIL_N];
+static bool trail_checking;
+static uint32_t fill_next;
+
+void
+harness_trail_start(unsigned seed)
+{
+	trail_seed = seed;
+	trail_step = 0;
+	trail_n = 0;
+	trail_checking = false;
+}
+
+void
+harness_trail_step(unsigned step)
+{
+	trail_step = step;
+}
+
+void
+harness_trail_op(const char *name)
+{
+	trail_ops[trail_n++ % TRAIL_N] = name;
+	trail_checking = false;
+}
+
+void
+harness_trail_check(void)
+{
+	trail_checking = true;
+}
+
+void
+harness_trail_fail(const char *file, int line, const char *what)
+{
+	char before[TRAIL_N * 16] = "";
+	/* Running: the check, or the last operation named. */
+	unsigned end = trail_n - (!trail_checking && trail_n > 0);
+	unsigned first = end > TRAIL_N - 1 ? end - (TRAIL_N - 1) : 0;
+
+	for (unsigned i = first; i < end; i++) {
+		(void) strlcat(before, " ", sizeof (before));
+		(void) strlcat(before, trail_ops[i % TRAIL_N], sizeof (before));
+	}
+	ck_abort_msg("%s:%d: seed %u step %u (%s): %s; before:%s", file, line,
+	    trail_seed, trail_step, trail_checking ? "check" :
+	    trail_n > 0 ? trail_ops[(trail_n - 1) % TRAIL_N] : "", what,
+	    before);
+	abort();		/* not reached: Check ends the test */
+}
+
+void
+harness_fill(unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b = fill_next++;
+
+		p[i] = (unsigned char)(b ^ (b >> 8) ^ (b >> 16));
+	}
+}
+
 void
 harness_assert_no_block_in_use(const char *fmt, ...)
 {

@@ -113,6 +113,31 @@ extern uint32_t harness_rnd(uint32_t n);
 	if (!(cond))							\
 		ck_abort_msg(__VA_ARGS__);				\
 } while (0)
+
+/*
+ * The trail of a model-based run, so that a failure says where it was:
+ * harness_trail_start(seed) begins a run, harness_trail_step(step) a step,
+ * harness_trail_op(name) an operation, harness_trail_check() the checks
+ * after it.  TRAIL_REQUIRE(cond, what) fails the test unless cond, naming
+ * its own file and line, the seed, the step, what was running (an
+ * operation or the check) and the 8 operations before.
+ *
+ * harness_fill(p, n) fills p with bytes each unlike its neighbours, and
+ * unlike those of the calls before and after, so that a byte out of place
+ * in what a test wrote is seen.
+ */
+extern void harness_trail_start(unsigned seed);
+extern void harness_trail_step(unsigned step);
+extern void harness_trail_op(const char *name);
+extern void harness_trail_check(void);
+extern void harness_trail_fail(const char *file, int line, const char *what)
+    __attribute__((noreturn));
+#define	TRAIL_REQUIRE(cond, what) do {					\
+	if (!(cond))							\
+		harness_trail_fail(__FILE__, __LINE__, (what));		\
+} while (0)
+extern void harness_fill(unsigned char *p, size_t n);
+
 extern void harness_assert_no_block_in_use(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 

@@ -33,7 +33,8 @@
  * event after each write, so that echo's service procedure has turned the
  * message round before the next call; the total stays under the head's
  * high-water mark, so that flow control never holds one back.
- * Deterministic seeds; a failure names seed and step.
+ * Deterministic seeds; a failure names seed, step, and the operations
+ * before it.
  */
 #include "harness.h"
 
@@ -56,34 +57,6 @@
 #define	NBAND		3	/* bands 1..NBAND are used */
 #define	MAXPUSH		3	/* modules pushed, at most */
 
-#define	REQUIRE_AT(cond, what) do {					\
-	if (!(cond))							\
-		fail_at(what);						\
-} while (0)
-
-#define	NHIST		8	/* operations a failure names */
-
-static unsigned seed_now, step_now;
-static const char *op_now = "";
-static const char *hist[NHIST];		/* the last operations, by step */
-
-/* Fail naming seed, step, operation, and the operations before it. */
-static void __attribute__((noreturn))
-fail_at(const char *what)
-{
-	char before[NHIST * 16] = "";
-	/* A check follows its step's operation: name that one too. */
-	unsigned end = step_now + (strcmp(op_now, "check") == 0);
-
-	for (unsigned i = end > NHIST ? end - NHIST : 0; i < end; i++) {
-		(void) strlcat(before, " ", sizeof (before));
-		(void) strlcat(before, hist[i % NHIST], sizeof (before));
-	}
-	ck_abort_msg("seed %u step %u (%s): %s; before:%s", seed_now,
-	    step_now, op_now, what, before);
-	for (;;)
-		;
-}
 
 /* One message.  ctype: 0 for none (an M_DATA message), else its type. */
 struct mmsg {
@@ -97,7 +70,6 @@ struct mmsg {
 
 static struct mmsg model[MAXMSG];	/* in queue order */
 static int nmodel;
-static uint32_t next_byte;		/* the content generator */
 static int sd;
 static int rdopt;			/* mode | protocol option */
 static const char *pushed[MAXPUSH];	/* above errmod, bottom first */
@@ -203,19 +175,9 @@ model_putback(struct mmsg *m)
 }
 
 static void
-fill(unsigned char *p, int n)
-{
-	for (int i = 0; i < n; i++) {
-		uint32_t b = next_byte++;
-
-		p[i] = (unsigned char)(b ^ (b >> 8) ^ (b >> 16));
-	}
-}
-
-static void
 settle(void)
 {
-	REQUIRE_AT(ustreams_sim_run_idle() >= 0, "sim_run_idle failed");
+	TRAIL_REQUIRE(ustreams_sim_run_idle() >= 0, "sim_run_idle failed");
 }
 
 /*
@@ -328,19 +290,19 @@ op_write(void)
 	ssize_t n;
 	int error;
 
-	op_now = "write";
+	harness_trail_op("write");
 	m.m_dlen = (int)harness_rnd(MAXDATA + 1);
 	if (harness_rnd(8) == 0)
 		m.m_dlen = 0;
-	fill(m.m_data, m.m_dlen);
+	harness_fill(m.m_data, (size_t)m.m_dlen);
 	errno = 0;
 	n = ustreams_write(sd, m.m_data, (size_t)m.m_dlen);
 	if ((error = write_err()) != 0) {
-		REQUIRE_AT(n == -1 && errno == error,
+		TRAIL_REQUIRE(n == -1 && errno == error,
 		    "write should fail with the model's errno");
 		return;
 	}
-	REQUIRE_AT(n == m.m_dlen, "write returned the wrong count");
+	TRAIL_REQUIRE(n == m.m_dlen, "write returned the wrong count");
 	settle();
 	/* A zero-length write sends a message only with SNDZERO (on). */
 	model_arrive(&m);
@@ -357,7 +319,7 @@ op_putpmsg(void)
 	int dlen = (int)harness_rnd(MAXDATA + 2) - 1;
 	int r, error;
 
-	op_now = "putpmsg";
+	harness_trail_op("putpmsg");
 	if (hipri && clen < 0)
 		clen = (int)harness_rnd(MAXCTL + 1);
 	if (clen < 0 && dlen < 0)
@@ -366,12 +328,12 @@ op_putpmsg(void)
 	if (clen >= 0) {
 		m.m_ctype = hipri ? M_PCPROTO : M_PROTO;
 		m.m_clen = clen;
-		fill(m.m_ctl, clen);
+		harness_fill(m.m_ctl, (size_t)clen);
 	}
 	if (dlen >= 0) {
 		m.m_hasdata = true;
 		m.m_dlen = dlen;
-		fill(m.m_data, dlen);
+		harness_fill(m.m_data, (size_t)dlen);
 	}
 	ctl = (struct strbuf){ .maxlen = 0, .len = clen,
 	    .buf = (char *)m.m_ctl };
@@ -381,11 +343,11 @@ op_putpmsg(void)
 	r = ustreams_putpmsg(sd, &ctl, &data, band,
 	    hipri ? MSG_HIPRI : MSG_BAND);
 	if ((error = write_err()) != 0) {
-		REQUIRE_AT(r == -1 && errno == error,
+		TRAIL_REQUIRE(r == -1 && errno == error,
 		    "putpmsg should fail with the model's errno");
 		return;
 	}
-	REQUIRE_AT(r == 0, "putpmsg failed");
+	TRAIL_REQUIRE(r == 0, "putpmsg failed");
 	settle();
 	model_arrive(&m);
 }
@@ -476,7 +438,7 @@ op_read(void)
 	int error, n;
 	ssize_t r;
 
-	op_now = "read";
+	harness_trail_op("read");
 	if (harness_rnd(4) == 0)
 		nbytes = nmodel > 0 ? m_bytes(&model[0]) : 1;	/* exact */
 	if (nbytes == 0)
@@ -485,12 +447,12 @@ op_read(void)
 	errno = 0;
 	r = ustreams_read(sd, got, (size_t)nbytes);
 	if (n < 0) {
-		REQUIRE_AT(r == -1 && errno == error,
+		TRAIL_REQUIRE(r == -1 && errno == error,
 		    "read should fail with the model's errno");
 		return;
 	}
-	REQUIRE_AT(r == n, "read returned the wrong count");
-	REQUIRE_AT(memcmp(got, want, (size_t)n) == 0,
+	TRAIL_REQUIRE(r == n, "read returned the wrong count");
+	TRAIL_REQUIRE(memcmp(got, want, (size_t)n) == 0,
 	    "read returned the wrong bytes");
 }
 
@@ -523,7 +485,7 @@ op_getpmsg(bool old)
 	bool ctl_null = harness_rnd(8) == 0, data_null = harness_rnd(8) == 0;
 	struct mmsg m;
 
-	op_now = old ? "getmsg" : "getpmsg";
+	harness_trail_op(old ? "getmsg" : "getpmsg");
 	ctl.maxlen = harness_rnd(5) == 0 ? -1 : (int)harness_rnd(MAXCTL + 1);
 	data.maxlen = harness_rnd(5) == 0 ? -1 :
 	    (int)harness_rnd(MAXDATA + 1);
@@ -544,7 +506,7 @@ op_getpmsg(bool old)
 	 * the kind asked for; else, hung up, an empty message (end of file).
 	 */
 	if ((error = take_err(true)) != 0) {
-		REQUIRE_AT(r == -1 && errno == error,
+		TRAIL_REQUIRE(r == -1 && errno == error,
 		    "getpmsg should fail with the read error");
 		return;
 	}
@@ -552,15 +514,15 @@ op_getpmsg(bool old)
 	    (!old && kind == 2 && !m_hipri(&model[0]) &&
 	    model[0].m_band < band)) {
 		if (!hup) {
-			REQUIRE_AT(r == -1 && errno == EAGAIN,
+			TRAIL_REQUIRE(r == -1 && errno == EAGAIN,
 			    "getpmsg should fail with EAGAIN");
 			return;
 		}
-		REQUIRE_AT(r == 0 && flags == 0, "getpmsg at hang-up: "
+		TRAIL_REQUIRE(r == 0 && flags == 0, "getpmsg at hang-up: "
 		    "not an empty message");
-		REQUIRE_AT(ctl_null || ctl.len == 0, "getpmsg at hang-up: "
+		TRAIL_REQUIRE(ctl_null || ctl.len == 0, "getpmsg at hang-up: "
 		    "control length not 0");
-		REQUIRE_AT(data_null || data.len == 0, "getpmsg at hang-up: "
+		TRAIL_REQUIRE(data_null || data.len == 0, "getpmsg at hang-up: "
 		    "data length not 0");
 		return;
 	}
@@ -585,19 +547,19 @@ op_getpmsg(bool old)
 			m.m_ctype = 0;
 		model_insert(pos_putbq(&m), &m);
 	}
-	REQUIRE_AT(r == more, "getpmsg returned the wrong MORE flags");
-	REQUIRE_AT(flags == want_flags, "getpmsg gave the wrong class");
+	TRAIL_REQUIRE(r == more, "getpmsg returned the wrong MORE flags");
+	TRAIL_REQUIRE(flags == want_flags, "getpmsg gave the wrong class");
 	if (!old)
-		REQUIRE_AT(rband == want_band, "getpmsg gave the wrong band");
+		TRAIL_REQUIRE(rband == want_band, "getpmsg gave the wrong band");
 	if (!ctl_null) {
-		REQUIRE_AT(ctl.len == wclen, "wrong control length");
-		REQUIRE_AT(wclen <= 0 ||
+		TRAIL_REQUIRE(ctl.len == wclen, "wrong control length");
+		TRAIL_REQUIRE(wclen <= 0 ||
 		    memcmp(cbuf, wc, (size_t)wclen) == 0,
 		    "wrong control bytes");
 	}
 	if (!data_null) {
-		REQUIRE_AT(data.len == wdlen, "wrong data length");
-		REQUIRE_AT(wdlen <= 0 ||
+		TRAIL_REQUIRE(data.len == wdlen, "wrong data length");
+		TRAIL_REQUIRE(wdlen <= 0 ||
 		    memcmp(dbuf, wd, (size_t)wdlen) == 0, "wrong data bytes");
 	}
 }
@@ -635,8 +597,8 @@ op_error(void)
 	unsigned char b[2] = { pick_error(), pick_error() };
 	int len = 1 + (int)harness_rnd(2);
 
-	op_now = "M_ERROR";
-	REQUIRE_AT(errmod_ioctl(ERRMOD_ERROR, b, len) == 0, "failed");
+	harness_trail_op("M_ERROR");
+	TRAIL_REQUIRE(errmod_ioctl(ERRMOD_ERROR, b, len) == 0, "failed");
 	settle();
 	if (len == 1)
 		b[1] = b[0];
@@ -653,8 +615,8 @@ op_hangup(void)
 {
 	bool on = !hup || harness_rnd(4) == 0;
 
-	op_now = on ? "M_HANGUP" : "M_UNHANGUP";
-	REQUIRE_AT(errmod_ioctl(on ? ERRMOD_HANGUP : ERRMOD_UNHANGUP,
+	harness_trail_op(on ? "M_HANGUP" : "M_UNHANGUP");
+	TRAIL_REQUIRE(errmod_ioctl(on ? ERRMOD_HANGUP : ERRMOD_UNHANGUP,
 	    NULL, 0) == 0, "failed");
 	settle();
 	hup = on;
@@ -665,11 +627,11 @@ op_erropt(void)
 {
 	int got = -1;
 
-	op_now = "I_SERROPT";
+	harness_trail_op("I_SERROPT");
 	erropt = (harness_rnd(2) ? RERRNONPERSIST : 0) |
 	    (harness_rnd(2) ? WERRNONPERSIST : 0);
-	REQUIRE_AT(ustreams_ioctl(sd, I_SERROPT, erropt) == 0, "failed");
-	REQUIRE_AT(ustreams_ioctl(sd, I_GERROPT, &got) == 0 &&
+	TRAIL_REQUIRE(ustreams_ioctl(sd, I_SERROPT, erropt) == 0, "failed");
+	TRAIL_REQUIRE(ustreams_ioctl(sd, I_GERROPT, &got) == 0 &&
 	    got == ((erropt & RERRNONPERSIST ? RERRNONPERSIST : RERRNORM) |
 	    (erropt & WERRNONPERSIST ? WERRNONPERSIST : WERRNORM)),
 	    "I_GERROPT does not give back what I_SERROPT set");
@@ -683,14 +645,14 @@ op_flush(void)
 	int band = (int)harness_rnd(NBAND + 2) - 1;	/* -1: I_FLUSH */
 	int flag = harness_rnd(3) == 0 ? FLUSHRW : FLUSHR;
 
-	op_now = band < 0 ? "I_FLUSH" : "I_FLUSHBAND";
+	harness_trail_op(band < 0 ? "I_FLUSH" : "I_FLUSHBAND");
 	if (band < 0) {
-		REQUIRE_AT(ustreams_ioctl(sd, I_FLUSH, flag) == 0, "failed");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_FLUSH, flag) == 0, "failed");
 		nmodel = 0;
 	} else {
 		struct bandinfo bi = { (unsigned char)band, flag };
 
-		REQUIRE_AT(ustreams_ioctl(sd, I_FLUSHBAND, &bi) == 0,
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_FLUSHBAND, &bi) == 0,
 		    "failed");
 		for (int i = 0; i < nmodel; ) {
 			if (!m_hipri(&model[i]) && model[i].m_band == band)
@@ -709,10 +671,10 @@ op_rdopt(void)
 	static const int prots[] = { RPROTNORM, RPROTDAT, RPROTDIS };
 	int got = -1;
 
-	op_now = "I_SRDOPT";
+	harness_trail_op("I_SRDOPT");
 	rdopt = modes[harness_rnd(3)] | prots[harness_rnd(3)];
-	REQUIRE_AT(ustreams_ioctl(sd, I_SRDOPT, rdopt) == 0, "failed");
-	REQUIRE_AT(ustreams_ioctl(sd, I_GRDOPT, &got) == 0 && got == rdopt,
+	TRAIL_REQUIRE(ustreams_ioctl(sd, I_SRDOPT, rdopt) == 0, "failed");
+	TRAIL_REQUIRE(ustreams_ioctl(sd, I_GRDOPT, &got) == 0 && got == rdopt,
 	    "I_GRDOPT does not give back what I_SRDOPT set");
 }
 
@@ -725,15 +687,15 @@ op_plumb(void)
 	if (npushed == 0 || (npushed < MAXPUSH && harness_rnd(2) == 0)) {
 		const char *mod = mods[harness_rnd(2)];
 
-		op_now = "I_PUSH";
-		REQUIRE_AT(ustreams_ioctl(sd, I_PUSH, mod) == 0, "failed");
+		harness_trail_op("I_PUSH");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_PUSH, mod) == 0, "failed");
 		pushed[npushed++] = mod;
 	} else {
-		op_now = "I_POP";
-		REQUIRE_AT(ustreams_ioctl(sd, I_POP) == 0, "failed");
+		harness_trail_op("I_POP");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_POP) == 0, "failed");
 		npushed--;
 	}
-	REQUIRE_AT(ustreams_ioctl(sd, I_LOOK, name) == 0 &&
+	TRAIL_REQUIRE(ustreams_ioctl(sd, I_LOOK, name) == 0 &&
 	    strcmp(name, npushed > 0 ? pushed[npushed - 1] : "errmod") == 0,
 	    "I_LOOK: not the module pushed last");
 }
@@ -747,8 +709,8 @@ check(void)
 	int bytes = -1, n, want = 0;
 
 	n = ustreams_ioctl(sd, I_NREAD, &bytes);
-	REQUIRE_AT(n == nmodel, "I_NREAD: wrong number of messages");
-	REQUIRE_AT(bytes == (nmodel == 0 || !model[0].m_hasdata ? 0 :
+	TRAIL_REQUIRE(n == nmodel, "I_NREAD: wrong number of messages");
+	TRAIL_REQUIRE(bytes == (nmodel == 0 || !model[0].m_hasdata ? 0 :
 	    model[0].m_dlen), "I_NREAD: wrong data bytes of the first");
 	struct pollfd epfd = { .fd = efd, .events = POLLIN };
 
@@ -765,11 +727,11 @@ check(void)
 	if (hup)
 		want |= POLLHUP;
 	n = ustreams_poll(&pfd, 1, 0);
-	REQUIRE_AT(n == (want != 0) && pfd.revents == want,
+	TRAIL_REQUIRE(n == (want != 0) && pfd.revents == want,
 	    "poll: wrong events");
 	/* The descriptor for the application's own loop agrees. */
 	n = poll(&epfd, 1, 0);
-	REQUIRE_AT(n == (want != 0), want != 0 ?
+	TRAIL_REQUIRE(n == (want != 0), want != 0 ?
 	    "pollfd not readable though poll has events" :
 	    "pollfd readable though poll has no events");
 }
@@ -785,7 +747,7 @@ run(unsigned seed, unsigned steps)
 	ck_assert_msg(error == 0 || error == EEXIST, "register: %d", error);
 	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
 	harness_rnd_seed(seed);
-	seed_now = seed;
+	harness_trail_start(seed);
 	nmodel = 0;
 	npushed = 0;
 	rdopt = RNORM | RPROTNORM;
@@ -797,10 +759,13 @@ run(unsigned seed, unsigned steps)
 	ck_assert_int_eq(ustreams_ioctl(sd, I_PUSH, "errmod"), 0);
 	efd = ustreams_pollfd(sd);
 	ck_assert_int_ge(efd, 0);
-	for (step_now = 0; step_now < steps; step_now++) {
+	for (unsigned step = 0; step < steps; step++) {
 		uint32_t r = harness_rnd(100);
 
-		if (r < 40 && (nmodel >= MAXMSG - 1 ||
+		harness_trail_step(step);
+		if (hup && harness_rnd(8) == 0)
+			r = 98;		/* a hang-up is mostly undone soon */
+		else if (r < 40 && (nmodel >= MAXMSG - 1 ||
 		    model_bytes() > MAXBYTES - MAXCTL - MAXDATA))
 			r = 40;		/* full: read instead */
 		if (r < 15)
@@ -825,10 +790,7 @@ run(unsigned seed, unsigned steps)
 			op_hangup();
 		else
 			op_erropt();
-		if (hup && harness_rnd(8) == 0)
-			op_hangup();		/* mostly undone soon */
-		hist[step_now % NHIST] = op_now;
-		op_now = "check";
+		harness_trail_check();
 		check();
 	}
 	ck_assert_int_eq(ustreams_close(sd), 0);

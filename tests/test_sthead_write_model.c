@@ -50,34 +50,7 @@
 #define	MAXCTL		40	/* control part bytes, at most */
 #define	MAXDATA		600	/* bytes a call sends, at most */
 #define	NBAND		3	/* bands 1..NBAND are used */
-#define	NHIST		8	/* operations a failure names */
 
-#define	REQUIRE_AT(cond, what) do {					\
-	if (!(cond))							\
-		fail_at(what);						\
-} while (0)
-
-static unsigned seed_now, step_now;
-static const char *op_now = "";
-static const char *hist[NHIST];
-
-/* Fail naming seed, step, operation, and the operations before it. */
-static void __attribute__((noreturn))
-fail_at(const char *what)
-{
-	char before[NHIST * 16] = "";
-	/* A check follows its step's operation: name that one too. */
-	unsigned end = step_now + (strcmp(op_now, "check") == 0);
-
-	for (unsigned i = end > NHIST ? end - NHIST : 0; i < end; i++) {
-		(void) strlcat(before, " ", sizeof (before));
-		(void) strlcat(before, hist[i % NHIST], sizeof (before));
-	}
-	ck_abort_msg("seed %u step %u (%s): %s; before:%s", seed_now,
-	    step_now, op_now, what, before);
-	for (;;)
-		;
-}
 
 /*
  * The driver "twm_drv": its write put procedure queues every data
@@ -171,7 +144,6 @@ struct wmsg {
 
 static struct wmsg model[MAXMSG];	/* in the driver's queue order */
 static int nmodel;
-static uint32_t next_byte;
 static int sd;
 static size_t hiwat;			/* the driver queue's, every band's */
 static ssize_t minpsz, maxpsz;		/* the driver's */
@@ -221,7 +193,7 @@ model_queue(const struct wmsg *m)
 {
 	int i = 0;
 
-	REQUIRE_AT(nmodel < MAXMSG, "model full");
+	TRAIL_REQUIRE(nmodel < MAXMSG, "model full");
 	while (i < nmodel && w_hipri(&model[i]))
 		i++;
 	if (!w_hipri(m)) {
@@ -235,19 +207,9 @@ model_queue(const struct wmsg *m)
 }
 
 static void
-fill(unsigned char *p, int n)
-{
-	for (int i = 0; i < n; i++) {
-		uint32_t b = next_byte++;
-
-		p[i] = (unsigned char)(b ^ (b >> 8) ^ (b >> 16));
-	}
-}
-
-static void
 settle(void)
 {
-	REQUIRE_AT(ustreams_sim_run_idle() >= 0, "sim_run_idle failed");
+	TRAIL_REQUIRE(ustreams_sim_run_idle() >= 0, "sim_run_idle failed");
 }
 
 /* The packet sizes the head sees: those of the queue right below it. */
@@ -345,17 +307,17 @@ op_write(void)
 	int n = pick_size(MAXDATA), want, error;
 	ssize_t r;
 
-	op_now = "write";
-	fill(buf, n);
+	harness_trail_op("write");
+	harness_fill(buf, (size_t)n);
 	errno = 0;
 	r = ustreams_write(sd, buf, (size_t)n);
 	settle();
 	want = model_write(buf, n, &error);
 	if (want < 0)
-		REQUIRE_AT(r == -1 && errno == error,
+		TRAIL_REQUIRE(r == -1 && errno == error,
 		    "write should fail with the model's errno");
 	else
-		REQUIRE_AT(r == want, "write returned the wrong count");
+		TRAIL_REQUIRE(r == want, "write returned the wrong count");
 }
 
 static void
@@ -370,7 +332,7 @@ op_putpmsg(void)
 	int flags = hipri ? MSG_HIPRI : MSG_BAND, want = 0, r;
 	ssize_t lo, hi;
 
-	op_now = "putpmsg";
+	harness_trail_op("putpmsg");
 	if (hipri && clen < 0 && harness_rnd(4) != 0)
 		clen = (int)harness_rnd(MAXCTL + 1);
 	switch (harness_rnd(24)) {	/* now and then, a bad argument */
@@ -391,12 +353,12 @@ op_putpmsg(void)
 	if (clen >= 0) {
 		m.w_ctype = hipri ? M_PCPROTO : M_PROTO;
 		m.w_clen = clen;
-		fill(m.w_ctl, clen);
+		harness_fill(m.w_ctl, (size_t)clen);
 	}
 	if (dlen >= 0) {
 		m.w_hasdata = true;
 		m.w_dlen = dlen;
-		fill(m.w_data, dlen);
+		harness_fill(m.w_data, (size_t)dlen);
 	}
 	ctl = (struct strbuf){ .maxlen = 0, .len = clen,
 	    .buf = (char *)m.w_ctl };
@@ -423,10 +385,10 @@ op_putpmsg(void)
 	else if (want == 0)
 		model_queue(&m);
 	if (want != 0)
-		REQUIRE_AT(r == -1 && errno == want,
+		TRAIL_REQUIRE(r == -1 && errno == want,
 		    "putpmsg should fail with the model's errno");
 	else
-		REQUIRE_AT(r == 0, "putpmsg failed");
+		TRAIL_REQUIRE(r == 0, "putpmsg failed");
 }
 
 /* ---- the driver's side ---- */
@@ -437,33 +399,33 @@ op_drain(void)
 {
 	int k = 1 + (int)harness_rnd(8);
 
-	op_now = "drain";
+	harness_trail_op("drain");
 	while (k-- > 0 && nmodel > 0) {
 		struct wmsg *m = &model[0];
 		mblk_t *mp = getq(twm_wq), *dp;
 
-		REQUIRE_AT(mp != NULL, "the driver's queue is empty");
-		REQUIRE_AT(mp->b_band == m->w_band, "wrong band");
+		TRAIL_REQUIRE(mp != NULL, "the driver's queue is empty");
+		TRAIL_REQUIRE(mp->b_band == m->w_band, "wrong band");
 		dp = mp;
 		if (m->w_ctype != 0) {
-			REQUIRE_AT(DB_TYPE(mp) == m->w_ctype,
+			TRAIL_REQUIRE(DB_TYPE(mp) == m->w_ctype,
 			    "wrong control part type");
-			REQUIRE_AT(MBLKL(mp) == m->w_clen &&
+			TRAIL_REQUIRE(MBLKL(mp) == m->w_clen &&
 			    memcmp(mp->b_rptr, m->w_ctl,
 			    (size_t)m->w_clen) == 0, "wrong control part");
 			dp = mp->b_cont;
 		}
 		if (m->w_hasdata) {
-			REQUIRE_AT(dp != NULL && DB_TYPE(dp) == M_DATA,
+			TRAIL_REQUIRE(dp != NULL && DB_TYPE(dp) == M_DATA,
 			    "data part missing");
-			REQUIRE_AT(MBLKL(dp) == m->w_dlen &&
+			TRAIL_REQUIRE(MBLKL(dp) == m->w_dlen &&
 			    memcmp(dp->b_rptr, m->w_data,
 			    (size_t)m->w_dlen) == 0, "wrong data part");
-			REQUIRE_AT(dp->b_rptr - dp->b_datap->db_base ==
+			TRAIL_REQUIRE(dp->b_rptr - dp->b_datap->db_base ==
 			    m->w_wroff, "wrong room in front of the data");
 			dp = dp->b_cont;
 		}
-		REQUIRE_AT(dp == NULL, "a block too many");
+		TRAIL_REQUIRE(dp == NULL, "a block too many");
 		freemsg(mp);
 		nmodel--;
 		memmove(&model[0], &model[1],
@@ -479,18 +441,18 @@ op_psz(void)
 	static const ssize_t mins[] = { 0, 0, 1, 10, 100 };
 	static const ssize_t maxs[] = { INFPSZ, INFPSZ, 0, 50, 100, 300 };
 
-	op_now = "psz";
+	harness_trail_op("psz");
 	minpsz = mins[harness_rnd(5)];
 	maxpsz = maxs[harness_rnd(6)];
-	REQUIRE_AT(strqset(twm_wq, QMINPSZ, 0, minpsz) == 0, "QMINPSZ");
-	REQUIRE_AT(strqset(twm_wq, QMAXPSZ, 0, maxpsz) == 0, "QMAXPSZ");
+	TRAIL_REQUIRE(strqset(twm_wq, QMINPSZ, 0, minpsz) == 0, "QMINPSZ");
+	TRAIL_REQUIRE(strqset(twm_wq, QMAXPSZ, 0, maxpsz) == 0, "QMAXPSZ");
 }
 
 /* Send a message up from the driver. */
 static void
 up(mblk_t *mp)
 {
-	REQUIRE_AT(mp != NULL, "allocb failed");
+	TRAIL_REQUIRE(mp != NULL, "allocb failed");
 	putnext(twm_rq, mp);
 	settle();
 }
@@ -501,9 +463,9 @@ op_wroff(void)
 	mblk_t *mp = allocb(sizeof (struct stroptions), BPRI_HI);
 	struct stroptions so = { .so_flags = SO_WROFF };
 
-	op_now = "SO_WROFF";
+	harness_trail_op("SO_WROFF");
 	so.so_wroff = (ushort_t)harness_rnd(33);
-	REQUIRE_AT(mp != NULL, "allocb failed");
+	TRAIL_REQUIRE(mp != NULL, "allocb failed");
 	DB_TYPE(mp) = M_SETOPTS;
 	memcpy(mp->b_wptr, &so, sizeof (so));
 	mp->b_wptr += sizeof (so);
@@ -522,8 +484,8 @@ op_error(void)
 	mblk_t *mp = allocb(2, BPRI_HI);
 	unsigned char e = werr != 0 ? 0 : harness_rnd(2) ? EIO : EPROTO;
 
-	op_now = "M_ERROR";
-	REQUIRE_AT(mp != NULL, "allocb failed");
+	harness_trail_op("M_ERROR");
+	TRAIL_REQUIRE(mp != NULL, "allocb failed");
 	DB_TYPE(mp) = M_ERROR;
 	*mp->b_wptr++ = NOERROR;
 	*mp->b_wptr++ = e;
@@ -538,8 +500,8 @@ op_hangup(void)
 {
 	mblk_t *mp = allocb(0, BPRI_HI);
 
-	op_now = hup ? "M_UNHANGUP" : "M_HANGUP";
-	REQUIRE_AT(mp != NULL, "allocb failed");
+	harness_trail_op(hup ? "M_UNHANGUP" : "M_HANGUP");
+	TRAIL_REQUIRE(mp != NULL, "allocb failed");
 	DB_TYPE(mp) = hup ? M_UNHANGUP : M_HANGUP;
 	up(mp);
 	hup = !hup;
@@ -552,16 +514,16 @@ op_options(void)
 {
 	int got = -1;
 
-	op_now = "options";
+	harness_trail_op("options");
 	if (harness_rnd(2) == 0) {
 		sndzero = harness_rnd(2) == 0;
-		REQUIRE_AT(ustreams_ioctl(sd, I_SWROPT,
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_SWROPT,
 		    sndzero ? SNDZERO : 0) == 0, "I_SWROPT");
-		REQUIRE_AT(ustreams_ioctl(sd, I_GWROPT, &got) == 0 &&
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_GWROPT, &got) == 0 &&
 		    got == (sndzero ? SNDZERO : 0), "I_GWROPT");
 	} else {
 		werr_once = harness_rnd(2) == 0;
-		REQUIRE_AT(ustreams_ioctl(sd, I_SERROPT,
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_SERROPT,
 		    werr_once ? WERRNONPERSIST : 0) == 0, "I_SERROPT");
 	}
 }
@@ -570,13 +532,13 @@ static void
 op_plumb(void)
 {
 	if (npushed == 0 || (npushed < 2 && harness_rnd(2) == 0)) {
-		op_now = "I_PUSH";
-		REQUIRE_AT(ustreams_ioctl(sd, I_PUSH, "passthru") == 0,
+		harness_trail_op("I_PUSH");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_PUSH, "passthru") == 0,
 		    "failed");
 		npushed++;
 	} else {
-		op_now = "I_POP";
-		REQUIRE_AT(ustreams_ioctl(sd, I_POP) == 0, "failed");
+		harness_trail_op("I_POP");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_POP) == 0, "failed");
 		npushed--;
 	}
 	settle();
@@ -588,14 +550,14 @@ op_flush(void)
 {
 	int band = (int)harness_rnd(NBAND + 2) - 1;	/* -1: I_FLUSH */
 
-	op_now = band < 0 ? "I_FLUSH" : "I_FLUSHBAND";
+	harness_trail_op(band < 0 ? "I_FLUSH" : "I_FLUSHBAND");
 	if (band < 0) {
-		REQUIRE_AT(ustreams_ioctl(sd, I_FLUSH, FLUSHW) == 0, "failed");
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_FLUSH, FLUSHW) == 0, "failed");
 		nmodel = 0;
 	} else {
 		struct bandinfo bi = { (unsigned char)band, FLUSHW };
 
-		REQUIRE_AT(ustreams_ioctl(sd, I_FLUSHBAND, &bi) == 0,
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_FLUSHBAND, &bi) == 0,
 		    "failed");
 		for (int i = 0; i < nmodel; ) {
 			if (!w_hipri(&model[i]) && model[i].w_band == band) {
@@ -620,9 +582,9 @@ check(void)
 	long count = -1;
 
 	for (int b = 0; b <= NBAND; b++)
-		REQUIRE_AT(ustreams_ioctl(sd, I_CANPUT, b) == band_room(b),
+		TRAIL_REQUIRE(ustreams_ioctl(sd, I_CANPUT, b) == band_room(b),
 		    "I_CANPUT disagrees with the driver queue's room");
-	REQUIRE_AT(strqget(twm_wq, QCOUNT, 0, &count) == 0 &&
+	TRAIL_REQUIRE(strqget(twm_wq, QCOUNT, 0, &count) == 0 &&
 	    (size_t)count == band_count(0), "wrong count on the driver queue");
 	if (werr != 0)
 		want |= POLLERR;
@@ -634,7 +596,7 @@ check(void)
 		if (band_room(1))
 			want |= POLLWRBAND;
 	}
-	REQUIRE_AT(ustreams_poll(&pfd, 1, 0) == (want != 0) &&
+	TRAIL_REQUIRE(ustreams_poll(&pfd, 1, 0) == (want != 0) &&
 	    pfd.revents == want, "poll: wrong write events");
 }
 
@@ -650,7 +612,7 @@ run(unsigned seed, unsigned steps)
 	ck_assert_int_eq(ustreams_register_builtins(), 0);
 	harness_boot(USTREAMS_MEM_DEFAULT, USTREAMS_EXEC_SIM);
 	harness_rnd_seed(seed);
-	seed_now = seed;
+	harness_trail_start(seed);
 	nmodel = npushed = wroff = werr = 0;
 	hup = sndzero = werr_once = false;
 	sd = ustreams_open("twm_drv", O_RDWR | O_NONBLOCK);
@@ -662,9 +624,10 @@ run(unsigned seed, unsigned steps)
 	ck_assert_int_eq(strqset(twm_wq, QLOWAT, 0, (intptr_t)hiwat / 4), 0);
 	minpsz = 0;
 	maxpsz = INFPSZ;
-	for (step_now = 0; step_now < steps; step_now++) {
+	for (unsigned step = 0; step < steps; step++) {
 		uint32_t r = harness_rnd(100);
 
+		harness_trail_step(step);
 		/* An error or a hang-up lasts a few steps. */
 		if ((werr != 0 || hup) && harness_rnd(6) == 0)
 			r = werr != 0 ? 98 : 99;	/* undo it */
@@ -691,8 +654,7 @@ run(unsigned seed, unsigned steps)
 			op_error();
 		else
 			op_hangup();
-		hist[step_now % NHIST] = op_now;
-		op_now = "check";
+		harness_trail_check();
 		check();
 	}
 	ck_assert_int_eq(ustreams_close(sd), 0);
