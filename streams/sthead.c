@@ -86,6 +86,11 @@ sthead_efd_sync(struct stdata *sd)
 /*
  * Everyone waiting on the stream, and the application's eventfd.  sd_lock
  * held: a sleeper counts itself in sd_nsleep under it before it sleeps.
+ * What wakes them -- a message, an error, a hang-up, room to write, an
+ * ioctl's end -- never leaves a reader less than before, so a readable
+ * eventfd stays as it is and the queue is not looked at for every
+ * message; the few changes that take something away (an error cleared,
+ * a hang-up undone, a flush, a read) sync it themselves.
  */
 void
 sthead_wake(struct stdata *sd)
@@ -95,7 +100,8 @@ sthead_wake(struct stdata *sd)
 	ASSERT(LOCK_OWNED(sd->sd_lock));
 	if (sd->sd_nsleep > 0)
 		SV_BROADCAST(sd->sd_sv, 0);
-	sthead_efd_sync(sd);
+	if (sd->sd_efd >= 0 && !sd->sd_efd_set)
+		sthead_efd_sync(sd);
 	stcalls_poll_wake();
 }
 
@@ -117,6 +123,7 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 		if (mp->b_rptr[0] != NOERROR && mp->b_rptr[0] != 0)
 			flush = FLUSHRW;
 	}
+	sthead_efd_sync(sd);		/* an error may have been cleared */
 	sthead_wake(sd);
 	ust_unlock(sd->sd_lock);
 	freemsg(mp);
@@ -211,6 +218,7 @@ strrput(queue_t *q, mblk_t *mp)
 			sd->sd_flag |= STRHUP;
 		else
 			sd->sd_flag &= ~STRHUP;
+		sthead_efd_sync(sd);
 		sthead_wake(sd);
 		ust_unlock(sd->sd_lock);
 		freemsg(mp);
