@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include <sys/strsun.h>
+
 #include <sys/ustreams_stat.h>
 
 #include <stdarg.h>
@@ -186,6 +188,27 @@ harness_rnd(uint32_t n)
 	x ^= x >> 27;
 	rnd_state = x;
 	return ((uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32) % n);
+}
+
+void
+harness_driver_flush(queue_t *q, mblk_t *mp)
+{
+	unsigned char flag = *mp->b_rptr;
+	unsigned char band = MBLKL(mp) >= 2 ? mp->b_rptr[1] : 0;
+
+	if (flag & FLUSHW) {
+		if (flag & FLUSHBAND)
+			flushband(q, band, FLUSHDATA);
+		else
+			flushq(q, FLUSHDATA);
+	}
+	if (flag & FLUSHR) {
+		flushq(RD(q), FLUSHDATA);
+		*mp->b_rptr &= ~FLUSHW;
+		qreply(q, mp);
+	} else {
+		freemsg(mp);
+	}
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stream.h>
 #include <sys/ustreams.h>
 
 /*
@@ -89,6 +90,14 @@ extern int harness_run(Suite *s);
  */
 extern int harness_gettid(void);
 extern bool harness_wait_asleep(int tid);
+
+/*
+ * M_FLUSH at the bottom of a stream, the way a driver handles it, for the
+ * test drivers: FLUSHW flushes q's data (one band with FLUSHBAND), FLUSHR
+ * the read queue's, and the message goes back up without FLUSHW; a
+ * message with nothing left to do is freed.  q is the driver's write queue.
+ */
+extern void harness_driver_flush(queue_t *q, mblk_t *mp);
 
 /* The variant the tests were built as ("release", "asan", "tsan", ...). */
 extern const char *harness_variant(void);

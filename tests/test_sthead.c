@@ -103,28 +103,6 @@ tsh_close(queue_t *q, int oflag, cred_t *crp)
 	return (0);
 }
 
-/* M_FLUSH at the bottom of a stream, the way a driver handles it. */
-static void
-driver_flush(queue_t *q, mblk_t *mp)
-{
-	unsigned char flag = *mp->b_rptr;
-	unsigned char band = MBLKL(mp) >= 2 ? mp->b_rptr[1] : 0;
-
-	if (flag & FLUSHW) {
-		if (flag & FLUSHBAND)
-			flushband(q, band, FLUSHDATA);
-		else
-			flushq(q, FLUSHDATA);
-	}
-	if (flag & FLUSHR) {
-		flushq(RD(q), FLUSHDATA);
-		*mp->b_rptr &= ~FLUSHW;
-		qreply(q, mp);
-	} else {
-		freemsg(mp);
-	}
-}
-
 static void
 tsh_ioctl(queue_t *q, mblk_t *mp)
 {
@@ -205,7 +183,7 @@ tsh_wput(queue_t *q, mblk_t *mp)
 		if (tsh_flush_ignore)
 			freemsg(mp);
 		else
-			driver_flush(q, mp);
+			harness_driver_flush(q, mp);
 		break;
 	case M_IOCTL:
 		tsh_ioctl(q, mp);
@@ -330,7 +308,7 @@ loop_wput(queue_t *q, mblk_t *mp)
 			freemsg(mp);
 		break;
 	case M_FLUSH:
-		driver_flush(q, mp);
+		harness_driver_flush(q, mp);
 		break;
 	default:
 		freemsg(mp);

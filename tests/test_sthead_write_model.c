@@ -78,8 +78,6 @@ twm_close(queue_t *q, int oflag, cred_t *crp)
 static int
 twm_wput(queue_t *q, mblk_t *mp)
 {
-	unsigned char flag;
-
 	switch (DB_TYPE(mp)) {
 	case M_DATA:
 	case M_PROTO:
@@ -88,20 +86,8 @@ twm_wput(queue_t *q, mblk_t *mp)
 			freemsg(mp);
 		return (0);
 	case M_FLUSH:
-		flag = *mp->b_rptr;
-		if (flag & FLUSHW) {
-			if ((flag & FLUSHBAND) && MBLKL(mp) >= 2)
-				flushband(q, mp->b_rptr[1], FLUSHDATA);
-			else
-				flushq(q, FLUSHDATA);
-		}
-		if (flag & FLUSHR) {
-			flushq(RD(q), FLUSHDATA);
-			*mp->b_rptr &= ~FLUSHW;
-			qreply(q, mp);
-			return (0);
-		}
-		break;
+		harness_driver_flush(q, mp);
+		return (0);
 	default:
 		break;
 	}
