@@ -7,6 +7,7 @@
 
 #include <sys/ustreams_stat.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,84 @@ harness_variant(void)
 	return (v != NULL ? v : "release");
 }
 
+/*
+ * The first failure recorded by a check on another thread (harness.h),
+ * kept for the test's thread to report.  Both under helper_lock: any
+ * thread may record.
+ */
+static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool helper_failed;
+static char helper_msg[LOG_MSGMAX];
+
+bool
+harness_helper_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	pthread_mutex_lock(&helper_lock);
+	if (!helper_failed) {
+		helper_failed = true;
+		n = snprintf(helper_msg, sizeof (helper_msg), "%s:%d: ", file,
+		    line);
+		if (n >= 0 && (size_t)n < sizeof (helper_msg)) {
+			va_start(ap, fmt);
+			(void) vsnprintf(helper_msg + n,
+			    sizeof (helper_msg) - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	pthread_mutex_unlock(&helper_lock);
+	return (false);
+}
+
+bool
+harness_helper_failed(void)
+{
+	bool failed;
+
+	pthread_mutex_lock(&helper_lock);
+	failed = helper_failed;
+	pthread_mutex_unlock(&helper_lock);
+	return (failed);
+}
+
+/* Forget what was recorded; the failure, if any, is in msg. */
+static bool
+helper_take(char *msg, size_t size)
+{
+	bool failed;
+
+	pthread_mutex_lock(&helper_lock);
+	failed = helper_failed;
+	(void) snprintf(msg, size, "%s", helper_msg);
+	helper_failed = false;
+	helper_msg[0] = '\0';
+	pthread_mutex_unlock(&helper_lock);
+	return (failed);
+}
+
+void
+harness_helpers_check(void)
+{
+	char msg[LOG_MSGMAX];
+
+	ck_assert_msg(!helper_take(msg, sizeof (msg)),
+	    "on another thread: %s", msg);
+}
+
+static void
+harness_setup(void)
+{
+	char msg[LOG_MSGMAX];
+
+	/*
+	 * Unforked, the tests share the record: a helper that a failed test
+	 * left running may have written to it since that test's teardown.
+	 */
+	(void) helper_take(msg, sizeof (msg));
+}
+
 static void
 harness_teardown(void)
 {
@@ -353,6 +432,11 @@ harness_teardown(void)
 		clean = shutdown_noleak();
 	ustreams_log_hook(NULL, NULL);
 	ustreams_panic_hook(NULL, NULL);
+	/*
+	 * Another thread's failure first: a helper that stopped early may
+	 * well have left memory in use, and its failure says why.
+	 */
+	harness_helpers_check();
 	ck_assert_msg(clean, "%s", leak_msg);
 }
 
@@ -361,7 +445,7 @@ harness_tcase(const char *name, double timeout)
 {
 	TCase *tc = tcase_create(name);
 
-	tcase_add_checked_fixture(tc, NULL, harness_teardown);
+	tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
 	tcase_set_timeout(tc, timeout);
 	return (tc);
 }

@@ -82,6 +82,39 @@ extern TCase *harness_tcase(const char *name, double timeout);
 extern int harness_run(Suite *s);
 
 /*
+ * Checks made on threads other than the test's own: helper threads a test
+ * starts with pthread_create, and handlers the threads executive runs on
+ * its threads.  Those must not call Check's assertions (ck_assert*,
+ * ck_abort*, REQUIRE, nor a test function that uses them, such as an
+ * asserting message maker).  Run unforked (CK_FORK=no, as under
+ * ThreadSanitizer), a failed assertion long-jumps from the other thread
+ * onto the test thread's stack: undefined behaviour, a crash rather than
+ * a report.  Forked, it ends the process from the other thread, in the
+ * middle of whatever the test's thread was doing.
+ *
+ * HELPER_CHECK(cond, fmt, ...) is such a thread's check: it answers
+ * whether cond holds and, if not, records the failure, with its file and
+ * line and the printf-style message; the first failure recorded is kept
+ * (harness_helper_fail records, and answers false).  The rules:
+ *  - a helper whose check failed stops (returns from its thread
+ *    function), or goes on only with what others wait for; either way,
+ *    nobody may be left waiting for what it will no longer do;
+ *  - the test's thread, once it has joined its helpers (or once the
+ *    handlers have run), calls harness_helpers_check(), which fails the
+ *    test with the failure recorded, if any, and forgets it;
+ *  - harness_helper_failed() says whether a failure is recorded, for a
+ *    wait on a helper that should end early when the helper has stopped.
+ * A test made with harness_tcase starts with nothing recorded, and its
+ * teardown reports a failure the test left unreported.
+ */
+extern bool harness_helper_fail(const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+extern bool harness_helper_failed(void);
+extern void harness_helpers_check(void);
+#define	HELPER_CHECK(cond, ...)						\
+	((cond) || harness_helper_fail(__FILE__, __LINE__, __VA_ARGS__))
+
+/*
  * For tests that need another thread of theirs asleep before they go on
  * (a condition they wait for, not a time).  harness_gettid() is the
  * calling thread's id; harness_wait_asleep(tid) waits, up to 20 seconds,
