@@ -633,7 +633,11 @@ static atomic_int later_runs;
 static uint64_t later_at[2], later_want;
 static bool later_cancel;
 
-/* Runs one at a time; the count, bumped last, publishes what it wrote. */
+/*
+ * Runs one at a time; the count, bumped last, publishes what it wrote.
+ * Under the threads executive it runs on a service thread, so it records
+ * its failures (HELPER_CHECK) for the test to report.
+ */
 static void
 later_fire(void *arg)
 {
@@ -643,9 +647,13 @@ later_fire(void *arg)
 		later_at[n] = ust_now();
 	if (n == 0) {
 		later_want = ust_now() + LATER_NS;
-		ck_assert(ust_event_post_at(&later_ev, later_want));
-		if (later_cancel)
-			ck_assert(!ust_event_cancel(&later_ev));
+		(void) HELPER_CHECK(ust_event_post_at(&later_ev, later_want),
+		    "its post of itself from the handler returned false");
+		if (later_cancel) {
+			(void) HELPER_CHECK(!ust_event_cancel(&later_ev),
+			    "its cancel of itself from the handler returned "
+			    "true");
+		}
 	}
 	atomic_fetch_add(&later_runs, 1);
 }
@@ -664,6 +672,7 @@ START_TEST(test_sim_event_reposted_for_later_while_running_runs_then)
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	later_start(false);
 	ck_assert_int_eq(ustreams_sim_run_until(LATER_NS - 1), 1);
+	harness_helpers_check();
 	ck_assert_int_eq(ustreams_sim_pending(), 1);
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
 	ck_assert_int_eq(later_runs, 2);
@@ -678,6 +687,7 @@ START_TEST(test_sim_event_reposted_then_cancelled_by_its_handler_is_done)
 	harness_boot(MIB, USTREAMS_EXEC_SIM);
 	later_start(true);
 	ck_assert_int_eq(ustreams_sim_run_idle(), 1);
+	harness_helpers_check();
 	ck_assert_int_eq(ustreams_sim_pending(), 0);
 	ck_assert_int_eq(later_runs, 1);
 	harness_shutdown();
@@ -688,6 +698,9 @@ START_TEST(test_threads_event_reposted_for_later_while_running_waits)
 {
 	boot_threads(2);
 	later_start(false);
+	/* The first run's checks are made before it counts itself. */
+	ck_assert(wait_at_least(&later_runs, 1));
+	harness_helpers_check();
 	ck_assert(wait_at_least(&later_runs, 2));
 	/* Not before the time it asked for (the clock is monotonic). */
 	ck_assert_uint_ge(later_at[1], later_want);
@@ -700,6 +713,7 @@ START_TEST(test_threads_event_reposted_then_cancelled_by_its_handler_is_done)
 	boot_threads(2);
 	later_start(true);
 	ck_assert(wait_at_least(&later_runs, 1));
+	harness_helpers_check();
 	/* Waits for the run if it is still going; nothing is left. */
 	ck_assert(!ust_event_cancel(&later_ev));
 	sleep_ms(2 * LATER_NS / 1000000);
