@@ -799,6 +799,8 @@ START_TEST(test_threads_event_run_by_runq_reposted_for_later_runs_then)
 	ust_exec_runq();
 	ck_assert_int_ge(later_runs, 1);		/* ran on this thread */
 	atomic_store(&ta_go, 1);
+	/* Its first run's checks, once ta_fire is let go (shutdown waits). */
+	harness_helpers_check();
 	ck_assert(wait_at_least(&later_runs, 2));
 	ck_assert_uint_ge(later_at[1], later_want);
 	harness_shutdown();
