@@ -583,6 +583,8 @@ mblk_ustate_word(const mblk_t *mp)
 	uint64_t w;
 
 	memcpy(&w, &mp->b_band, sizeof (w));
+	/* Or the compiler narrows the load back to the lone byte. */
+	__asm__("" : "+r" (w));
 	return ((unsigned)(w >> 8) & 0xff);
 }
 
