@@ -840,10 +840,13 @@ stress(void *arg)
 		}
 		/* Refused: ask to be called back, then let go of memory. */
 		struct waiter *w = calloc(1, sizeof (*w));
-		bufcall_id_t id = bufcall((uint_t)size, (int)pri, cb_waiter, w);
+		bufcall_id_t id;
 
-		ops += 2;
 		/* A thread that fails stops: only the test waits for it. */
+		if (!HELPER_CHECK(w != NULL, "no memory for a waiter"))
+			break;
+		id = bufcall((uint_t)size, (int)pri, cb_waiter, w);
+		ops += 2;
 		if (!HELPER_CHECK(id != 0, "bufcall(%d, %u) returned 0", size,
 		    pri)) {
 			free(w);
