@@ -50,7 +50,7 @@ LIBSO = $(B)/libustreams.so.$(VERSION)
 
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(B)/tests/%)
-TEST_HARNESS = $(B)/obj/tests/harness.o
+TEST_HARNESS = $(B)/obj/tests/harness.o $(B)/obj/tests/watchdog.o
 
 # Programs built from tools/NAME/*.c, one binary each.  (tools/bench has
 # rules of its own, in mk/bench.mk.)

@@ -419,6 +419,7 @@ harness_setup(void)
 	 * left running may have written to it since that test's teardown.
 	 */
 	(void) helper_take(msg, sizeof (msg));
+	harness_watchdog_arm();
 }
 
 static void
@@ -436,6 +437,7 @@ harness_teardown(void)
 	 * Another thread's failure first: a helper that stopped early may
 	 * well have left memory in use, and its failure says why.
 	 */
+	harness_watchdog_disarm();
 	harness_helpers_check();
 	ck_assert_msg(clean, "%s", leak_msg);
 }
@@ -447,6 +449,7 @@ harness_tcase(const char *name, double timeout)
 
 	tcase_add_checked_fixture(tc, harness_setup, harness_teardown);
 	tcase_set_timeout(tc, timeout);
+	harness_watchdog_tcase(timeout);
 	return (tc);
 }
 
@@ -456,7 +459,9 @@ harness_run(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	harness_watchdog_start(srunner_fork_status(sr) == CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
+	harness_watchdog_stop();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);

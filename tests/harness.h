@@ -82,6 +82,20 @@ extern TCase *harness_tcase(const char *name, double timeout);
 extern int harness_run(Suite *s);
 
 /*
+ * The watchdog of unforked runs (watchdog.c), which have no timeouts:
+ * harness_tcase tells it each test case's timeout, harness_run starts
+ * and stops the watching thread when the run is unforked, and the
+ * fixture arms it for each test and disarms it after.  A test that
+ * outlives its allowance (see watchdog.c) aborts the run, naming the
+ * test.
+ */
+extern void harness_watchdog_tcase(double timeout);
+extern void harness_watchdog_start(bool unforked);
+extern void harness_watchdog_stop(void);
+extern void harness_watchdog_arm(void);
+extern void harness_watchdog_disarm(void);
+
+/*
  * Checks made on threads other than the test's own: helper threads a test
  * starts with pthread_create, and handlers the threads executive runs on
  * its threads.  Those must not call Check's assertions (ck_assert*,
