@@ -32,13 +32,13 @@
 #define	WD_MIN_S	300.0
 
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wd_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t wd_cv;		/* made by harness_watchdog_start */
 static double wd_timeout_max;		/* the suite's longest, seconds */
 static bool wd_running;			/* the watching thread is there */
 static bool wd_stopping;
 static bool wd_armed;			/* a test is running */
 static struct timespec wd_deadline;	/* CLOCK_MONOTONIC */
-static double wd_allowed;		/* seconds, for the message */
+static double wd_allowed;		/* seconds a test may run; set at start */
 static pthread_t wd_thread;
 
 void
@@ -50,7 +50,7 @@ harness_watchdog_tcase(double timeout)
 	pthread_mutex_unlock(&wd_lock);
 }
 
-/* How long a test may run (wd_lock held). */
+/* How long a test may run, once every test case is known. */
 static double
 wd_allowance(void)
 {
@@ -108,13 +108,14 @@ harness_watchdog_start(bool unforked)
 		return;
 	(void) pthread_condattr_init(&ca);
 	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	(void) pthread_cond_destroy(&wd_cv);
 	(void) pthread_cond_init(&wd_cv, &ca);
 	(void) pthread_condattr_destroy(&ca);
 	wd_stopping = false;
+	wd_allowed = wd_allowance();
 	if ((error = pthread_create(&wd_thread, NULL, wd_watch, NULL)) != 0) {
 		(void) fprintf(stderr, "harness: no watchdog for this unforked "
 		    "run: pthread_create: %s\n", strerror(error));
+		(void) pthread_cond_destroy(&wd_cv);
 		return;
 	}
 	wd_running = true;
@@ -130,6 +131,7 @@ harness_watchdog_stop(void)
 	pthread_cond_signal(&wd_cv);
 	pthread_mutex_unlock(&wd_lock);
 	(void) pthread_join(wd_thread, NULL);
+	(void) pthread_cond_destroy(&wd_cv);
 	wd_running = false;
 }
 
@@ -137,7 +139,6 @@ void
 harness_watchdog_arm(void)
 {
 	pthread_mutex_lock(&wd_lock);
-	wd_allowed = wd_allowance();
 	(void) clock_gettime(CLOCK_MONOTONIC, &wd_deadline);
 	wd_deadline.tv_sec += (time_t)wd_allowed;
 	wd_armed = true;
