@@ -986,8 +986,9 @@ section_targets(void)
 	else
 		target(pr[0] <= 1.0, "allocb+freeb 2048 B no slower than DPDK",
 		    "%.2fx, median of %s alternating pairs in one process "
-		    "[%.2f-%.2f] (%.1f vs %.1f ns)", pr[0],
-		    or(get("bench.reps"), "?"), pr[1], pr[2], u[0], d[0]);
+		    "[%.2f-%.2f] (%.1f vs %.1f ns; fastest runs %.1f vs "
+		    "%.1f)", pr[0], or(get("bench.reps"), "?"), pr[1], pr[2],
+		    u[0], d[0], u[1], d[1]);
 	(void) fig(u, "ustreams.single.%d", SIZE);
 	if (isnan(u[0]) || isnan(j[0]))
 		target(-1, "allocb+freeb 2048 B faster than jemalloc", "-");
@@ -1003,8 +1004,9 @@ section_targets(void)
 		target(pr[0] <= 1.0, "bursts of 32 no slower than DPDK",
 		    "%.2fx against DPDK's single calls, median of %s "
 		    "alternating pairs in one process [%.2f-%.2f] (%.1f vs "
-		    "%.1f ns)", pr[0], or(get("bench.reps"), "?"), pr[1],
-		    pr[2], u[0], d[0]);
+		    "%.1f ns; fastest runs %.1f vs %.1f)", pr[0],
+		    or(get("bench.reps"), "?"), pr[1], pr[2], u[0], d[0], u[1],
+		    d[1]);
 	(void) fig(u, "ustreams.burst.%d", SIZE);
 	(void) fig(j, "jemalloc.burst.%d", SIZE);
 	if (isnan(u[0]) || isnan(j[0]))
