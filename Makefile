@@ -2,7 +2,8 @@
 #
 #   make            libustreams.a/.so and the tools, into build/
 #   make check      install missing dependencies, then build and run every
-#                   test: optimised, AddressSanitizer+UBSan, ThreadSanitizer
+#                   test: optimised, AddressSanitizer+UBSan, ThreadSanitizer,
+#                   and the optimised build again under valgrind's memcheck
 #   make bench      the benchmarks (installs DPDK for its column when it can)
 #   make demo       the main job
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -16,8 +17,8 @@ SUBMAKE = $(MAKE) --no-print-directory -f mk/build.mk
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps check check-release check-asan check-tsan bench demo \
-	install clean
+.PHONY: all deps check check-release check-asan check-tsan check-memcheck \
+	bench demo install clean
 
 all: deps
 	@$(SUBMAKE) V=release all
@@ -25,16 +26,22 @@ all: deps
 deps:
 	@sh mk/deps.sh
 
-check: deps
+check:
+	@sh mk/deps.sh check
 	@$(SUBMAKE) V=release test
 	@$(SUBMAKE) V=asan test
 	@$(SUBMAKE) V=tsan test
+	@$(SUBMAKE) V=release memcheck
 	@sh tests/check_manpages.sh
 	@sh tests/check_install.sh
 	@echo "make check: all variants passed"
 
 check-release check-asan check-tsan: deps
 	@$(SUBMAKE) V=$(@:check-%=%) test
+
+check-memcheck:
+	@sh mk/deps.sh check
+	@$(SUBMAKE) V=release memcheck
 
 bench:
 	@sh mk/deps.sh bench

@@ -59,7 +59,7 @@ TOOLS = $(TOOL_NAMES:%=$(B)/bin/%)
 
 DEPFLAGS = -MMD -MP
 
-.PHONY: all lib tools tests test bench demo install
+.PHONY: all lib tools tests test memcheck bench demo install
 .SUFFIXES:
 # Keep objects of chained rules (tests): rebuilding them each run is waste.
 .SECONDARY:
@@ -105,6 +105,21 @@ TEST_ENV = CK_FORK=no TSAN_OPTIONS="halt_on_error=1"
 else ifeq ($(V),asan)
 TEST_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 endif
+
+# memcheck: the release tests again, under valgrind's memcheck, which sees
+# what the sanitizers do not: reads of memory never written.  One process
+# per suite (CK_FORK=no), so that an error fails the run through
+# valgrind's exit status; USTREAMS_VARIANT=memcheck has the longest suites
+# run shorter, as under ThreadSanitizer.
+MEMCHECK = valgrind -q --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect
+
+memcheck: tests
+	@set -e; for t in $(TEST_BINS); do \
+		echo "== [memcheck] $$t"; \
+		CK_FORK=no USTREAMS_VARIANT=memcheck $(MEMCHECK) $$t; \
+	done
 
 test: tests
 	@set -e; for t in $(TEST_BINS); do \

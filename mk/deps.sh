@@ -6,7 +6,8 @@
 # (apt-get update once first); otherwise the exact command is printed and
 # the script fails, so that nothing half-builds.
 #
-# Usage: mk/deps.sh [bench]   ("bench" also tries DPDK, which is optional)
+# Usage: mk/deps.sh [check|bench]   ("check" also needs valgrind; "bench"
+# also tries DPDK, which is optional)
 set -u
 
 PKGS_DEB="liburcu-dev libjemalloc-dev check libbsd-dev libdw-dev pkg-config"
@@ -49,6 +50,19 @@ if [ -n "$missing" ]; then
 			exit 1
 		fi
 	done
+fi
+
+# make check also runs the tests under valgrind's memcheck.
+if [ "${1:-}" = check ] && ! command -v valgrind >/dev/null 2>&1; then
+	echo "ustreams: valgrind missing (make check runs the tests under it)"
+	if apt_ok; then
+		echo "ustreams: installing valgrind"
+		apt_update_once && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y -qq valgrind >/dev/null || exit 1
+	else
+		echo "ustreams: run as root: apt-get install -y valgrind"
+		exit 1
+	fi
 fi
 
 if [ "${1:-}" = bench ]; then

@@ -146,7 +146,10 @@ extern bool harness_wait_asleep(int tid);
  */
 extern void harness_driver_flush(queue_t *q, mblk_t *mp);
 
-/* The variant the tests were built as ("release", "asan", "tsan", ...). */
+/*
+ * The variant the tests run as: the one they were built as ("release",
+ * "asan", "tsan", ...), or "memcheck" for release tests under valgrind.
+ */
 extern const char *harness_variant(void);
 
 /*

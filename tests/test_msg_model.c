@@ -594,12 +594,14 @@ run(unsigned seed, unsigned steps, size_t budget, bool squeezed)
 
 /*
  * Seeds per test.  ThreadSanitizer slows this single-threaded test forty
- * times and has nothing to look for in it: it runs a tenth of the seeds.
+ * times and has nothing to look for in it, and valgrind's memcheck slows
+ * it about as much: both run a tenth of the seeds.
  */
 static unsigned
 nseeds(unsigned n)
 {
-	return (strcmp(harness_variant(), "tsan") == 0 ? n / 10 : n);
+	return (strcmp(harness_variant(), "tsan") == 0 ||
+	    strcmp(harness_variant(), "memcheck") == 0 ? n / 10 : n);
 }
 
 START_TEST(test_random_operations_keep_every_message_as_the_model_says)
