@@ -5,15 +5,31 @@
  * STREAMS, and the arena behind them (jemalloc, without a thread cache) is
  * a shared structure.  So, as in Bonwick's magazine allocator, each CPU --
  * here, each thread that allocates -- keeps for every size class two
- * magazines of free objects, "loaded" and "previous", each holding up to
- * sc_depth objects chained through their first message block.  Allocation
- * pops from loaded; when loaded is empty and previous is full they swap;
- * when both are empty a full magazine comes from the class's depot, or
- * failing that a batch from the arena.  Freeing mirrors it: push onto
- * loaded; swap with an empty previous; or hand a full previous to the
- * depot.  A thread allocating and freeing alone touches no shared line; a
- * producer on one CPU and a consumer on another meet in the depot once per
- * magazine, not once per block.
+ * magazines of free objects, "loaded" and "previous", each an array of up
+ * to sc_depth pointers to objects.  Allocation pops from loaded; when
+ * loaded is empty and previous is full they swap; when both are empty
+ * loaded is exchanged for a full magazine from the class's depot, or
+ * failing that half filled from the arena.  Freeing mirrors it: push onto
+ * loaded; swap with an empty previous; or exchange a full previous for an
+ * empty magazine from the depot.  A thread allocating and freeing alone
+ * touches no shared line; a producer on one CPU and a consumer on another
+ * meet in the depot once per magazine, not once per block.
+ *
+ * Why arrays, and not lists chained through the free objects: a pop from
+ * a list must load the popped object's link to find the next head.  When
+ * the object was freed on another CPU (a receive interrupt allocates, a
+ * reader frees), that load misses, and the allocating CPU can overlap it
+ * with nothing: one serial miss per block.  A pop from an array reads only
+ * the CPU's own slot; the object's lines are then only written, and
+ * stores do not stall.  A free, likewise, writes nothing into the object.
+ * So the depot too keeps whole arrays, and an exchange with it swaps
+ * magazine pointers: never a conversion to a chain and back.
+ *
+ * Magazines are framework overhead (ust_mem_get_overhead), not charged to
+ * the budget.  A CPU owns exactly two per class, made when the CPU is and
+ * given back when it retires; the depot owns the rest, full or empty, at
+ * most DEPOT_MAX per class, made when a full one is handed in and the
+ * depot has no empty one to give for it, and given back at shutdown.
  *
  * Accounting.  An object in a magazine or the depot is charged to the
  * budget (ddi/mem.h "charged") but is not in use; an object handed out is
@@ -32,8 +48,9 @@
  * CPUs stay where they are: at most 2 * depth objects per class each.)
  *
  * Locking.  A CPU's magazines and counters are written only by its thread;
- * the counters are relaxed atomics so that the statistics can read them.
- * sc_depot_lock protects a class's depot.  cpu_lock protects the list of
+ * the counters and magazine counts are relaxed atomics so that the
+ * statistics can read them.  sc_depot_lock protects a class's depot: its
+ * lists and the magazines on them.  cpu_lock protects the list of
  * CPUs; a CPU is created on a thread's first allocation and retired when the
  * thread exits or the instance shuts down (the instance generation tells a
  * thread that its CPU belongs to an instance that is gone).
@@ -111,12 +128,32 @@ strclass_dbword(unsigned cls)
 	    (uint64_t)DB_UALLOC << 24 | (uint64_t)strclass_footprint[cls] << 32);
 }
 
-/* A size class: the depot and the folded counters. */
+/*
+ * A magazine: up to sc_depth pointers to free objects of one class, to
+ * which it belongs for life.  On a CPU (loaded or previous) only that
+ * CPU's thread touches it, and its count is in the CPU's class line
+ * (cc_n, cc_nprev), not in m_n.  In the depot it is on sc_full with m_n
+ * objects, or on sc_empty, linked through m_next (sc_depot_lock).
+ */
+struct strmag {
+	struct strmag	*m_next;	/* depot list; sc_depot_lock */
+	int		m_n;		/* objects, while on sc_full */
+	mblk_t		*m_obj[];	/* m_obj[0 .. n - 1]; pop the last */
+};
+
+/*
+ * A size class: the depot and the folded counters.  The depot owns
+ * sc_nmag magazines: those on sc_full, those on sc_empty, and those a
+ * drain has taken off sc_full and not yet put back on sc_empty.
+ * sc_nfull <= sc_nmag <= DEPOT_MAX.
+ */
 struct strclass {
 	int		sc_depth;	/* magazine capacity; set at boot */
 	pthread_mutex_t	sc_depot_lock;
-	mblk_t		*sc_depot;	/* full magazines, through b_prev */
-	int		sc_ndepot;	/* sc_depot_lock */
+	struct strmag	*sc_full;	/* full magazines; sc_depot_lock */
+	struct strmag	*sc_empty;	/* empty magazines; sc_depot_lock */
+	int		sc_nfull;	/* on sc_full; sc_depot_lock */
+	int		sc_nmag;	/* the depot's; sc_depot_lock */
 	_Atomic int64_t	sc_depot_objs;	/* objects in the depot */
 	_Atomic int64_t	sc_inuse;	/* folded in-use count */
 	_Atomic int64_t	sc_max;
@@ -162,7 +199,10 @@ note_max(_Atomic int64_t *maxp, int64_t v)
 /*
  * Free objects: the buffer part is poisoned (AddressSanitizer) and, in
  * debug builds, filled with a pattern that allocation checks, so that a
- * write to a freed block is reported with the block and offset.
+ * write to a freed block is reported with the block and offset.  The
+ * message block in front stays readable: freeb's fast path marks it free
+ * after the cache has taken the object, and freeb and dupb read b_ustate
+ * of a block freed twice, to report it.
  */
 static void
 obj_poison(mblk_t *obj, unsigned cls)
@@ -201,40 +241,62 @@ obj_unpoison(mblk_t *obj, unsigned cls)
 #endif
 }
 
-static inline void
-mag_set(struct mag *m, mblk_t *head, int n)
+/* The bytes of a magazine of class cls. */
+static size_t
+mag_size(unsigned cls)
 {
-	m->m_head = head;
-	__atomic_store_n(&m->m_n, n, __ATOMIC_RELAXED);
+	return (offsetof(struct strmag, m_obj) +
+	    (size_t)strclass[cls].sc_depth * sizeof (mblk_t *));
 }
 
-static inline void
-mag_push(struct mag *m, mblk_t *obj)
+/* An empty magazine of class cls, or NULL. */
+static struct strmag *
+mag_alloc(unsigned cls)
 {
-	obj->b_next = m->m_head;
-	mag_set(m, obj, mag_count(m) + 1);
+	return (ust_mem_get_overhead(mag_size(cls)));
 }
 
-static inline void
-mag_swap(struct mag *a, struct mag *b)
-{
-	mblk_t *h = a->m_head;
-	int n = mag_count(a);
-
-	mag_set(a, b->m_head, mag_count(b));
-	mag_set(b, h, n);
-}
-
-/* Give a chain of objects back to the arena. */
 static void
-chain_release(mblk_t *obj, unsigned cls)
+mag_free(struct strmag *m, unsigned cls)
 {
-	while (obj != NULL) {
-		mblk_t *next = obj->b_next;
+	ust_mem_put_overhead(m, mag_size(cls));
+}
 
-		OBJ_UNPOISON(obj, strclass_footprint[cls]);
-		ust_mem_put(obj, strclass_footprint[cls]);
-		obj = next;
+/* The loaded magazine, whose array cc_obj is. */
+static inline struct strmag *
+cc_loaded(struct strcpu_class *cc)
+{
+	return ((struct strmag *)(void *)((char *)cc->cc_obj -
+	    offsetof(struct strmag, m_obj)));
+}
+
+/* Load the magazine m, holding n objects. */
+static inline void
+cc_load(struct strcpu_class *cc, struct strmag *m, int n)
+{
+	cc->cc_obj = m->m_obj;
+	mag_st(&cc->cc_n, n);
+}
+
+/* Swap the loaded and previous magazines. */
+static inline void
+cc_swap(struct strcpu_class *cc)
+{
+	struct strmag *prev = cc->cc_prev;
+	int nprev = mag_ld(&cc->cc_nprev);
+
+	cc->cc_prev = cc_loaded(cc);
+	mag_st(&cc->cc_nprev, mag_ld(&cc->cc_n));
+	cc_load(cc, prev, nprev);
+}
+
+/* Give n objects back to the arena. */
+static void
+objs_release(mblk_t **obj, int n, unsigned cls)
+{
+	for (int i = 0; i < n; i++) {
+		OBJ_UNPOISON(obj[i], strclass_footprint[cls]);
+		ust_mem_put(obj[i], strclass_footprint[cls]);
 	}
 }
 
@@ -295,17 +357,39 @@ strcache_fold_release(struct strcpu *cpu)
 	ust_mem_released();
 }
 
-/* Give a CPU's magazines back to the arena. */
+/* Give the objects in a CPU's magazines back to the arena. */
 static void
 cpu_empty(struct strcpu *cpu)
 {
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
 		struct strcpu_class *cc = &cpu->sc_cls[c];
+		int n = mag_ld(&cc->cc_n), nprev = mag_ld(&cc->cc_nprev);
 
-		chain_release(cc->cc_loaded.m_head, c);
-		chain_release(cc->cc_prev.m_head, c);
-		mag_set(&cc->cc_loaded, NULL, 0);
-		mag_set(&cc->cc_prev, NULL, 0);
+		mag_st(&cc->cc_n, 0);
+		mag_st(&cc->cc_nprev, 0);
+		objs_release(cc->cc_obj, n, c);
+		if (nprev > 0)
+			objs_release(cc->cc_prev->m_obj, nprev, c);
+	}
+}
+
+/*
+ * Give a CPU's magazines back (emptied first, by cpu_empty).  Also undoes
+ * a strcpu_create that got only some of them.
+ */
+static void
+cpu_free_mags(struct strcpu *cpu)
+{
+	for (unsigned c = 0; c < SC_NCLASS; c++) {
+		struct strcpu_class *cc = &cpu->sc_cls[c];
+
+		ASSERT(mag_ld(&cc->cc_n) == 0 && mag_ld(&cc->cc_nprev) == 0);
+		if (cc->cc_obj != NULL)
+			mag_free(cc_loaded(cc), c);
+		if (cc->cc_prev != NULL)
+			mag_free(cc->cc_prev, c);
+		cc->cc_obj = NULL;
+		cc->cc_prev = NULL;
 	}
 }
 
@@ -316,6 +400,7 @@ cpu_retire(struct strcpu *cpu)
 	LIST_REMOVE(cpu, sc_link);
 	pthread_mutex_unlock(&cpu_lock);
 	cpu_empty(cpu);
+	cpu_free_mags(cpu);
 	strcache_fold(cpu);
 	ust_mem_put_overhead(cpu, sizeof (*cpu));
 }
@@ -350,10 +435,19 @@ strcpu_create(void)
 	if ((cpu = ust_mem_get_overhead(sizeof (*cpu))) == NULL)
 		return (NULL);
 	for (unsigned c = 0; c < SC_NCLASS; c++) {
-		cpu->sc_cls[c].cc_loaded.m_depth = c >= SC_DATA0 ?
-		    strclass[c].sc_depth : 0;
-		cpu->sc_cls[c].cc_prev.m_depth = strclass[c].sc_depth;
-		cpu->sc_cls[c].cc_dbword = strclass_dbword(c);
+		struct strcpu_class *cc = &cpu->sc_cls[c];
+		struct strmag *m;
+
+		cc->cc_depth = strclass[c].sc_depth;
+		cc->cc_room = c >= SC_DATA0 ? cc->cc_depth : 0;
+		cc->cc_dbword = strclass_dbword(c);
+		if ((m = mag_alloc(c)) != NULL)
+			cc_load(cc, m, 0);
+		if (m == NULL || (cc->cc_prev = mag_alloc(c)) == NULL) {
+			cpu_free_mags(cpu);
+			ust_mem_put_overhead(cpu, sizeof (*cpu));
+			return (NULL);
+		}
 	}
 	cpu->sc_fold = strcache_fold_bytes;
 	cpu->sc_fold_neg = -strcache_fold_bytes;
@@ -375,95 +469,151 @@ strcpu_current(void)
 	return (NULL);
 }
 
-/* Take a full magazine from the depot into m; false if there is none. */
+/*
+ * Exchange the loaded magazine, empty, for a full one from the depot;
+ * false if the depot has none.
+ */
 static bool
-depot_get(unsigned cls, struct mag *m)
+depot_get(unsigned cls, struct strcpu_class *cc)
 {
 	struct strclass *sc = &strclass[cls];
-	mblk_t *head;
-	int n;
+	struct strmag *empty = cc_loaded(cc), *full;
 
+	ASSERT(mag_ld(&cc->cc_n) == 0);
 	pthread_mutex_lock(&sc->sc_depot_lock);
-	if ((head = sc->sc_depot) != NULL) {
-		sc->sc_depot = head->b_prev;
-		sc->sc_ndepot--;
+	if ((full = sc->sc_full) != NULL) {
+		sc->sc_full = full->m_next;
+		sc->sc_nfull--;
+		empty->m_next = sc->sc_empty;
+		sc->sc_empty = empty;
 	}
 	pthread_mutex_unlock(&sc->sc_depot_lock);
-	if (head == NULL)
+	if (full == NULL)
 		return (false);
-	n = (int)(uintptr_t)head->b_rptr;
-	mag_set(m, head, n);
-	atomic_fetch_sub(&sc->sc_depot_objs, n);
+	ASSERT(full->m_n > 0 && full->m_n <= cc->cc_depth);
+	cc_load(cc, full, full->m_n);
+	atomic_fetch_sub(&sc->sc_depot_objs, full->m_n);
 	return (true);
 }
 
-/* Hand the magazine m to the depot (or to the arena if the depot is full). */
-static void
-depot_put(unsigned cls, struct mag *m)
+/*
+ * Exchange the previous magazine, which is not empty, for an empty one
+ * from the depot; if the depot has none, make one.  When the depot holds
+ * DEPOT_MAX full magazines already, the objects go back to the arena
+ * instead and the magazine stays.  False, changing nothing, when an empty
+ * magazine is needed and none can be had.
+ *
+ * A new magazine is made under sc_depot_lock, so that sc_nmag never
+ * passes DEPOT_MAX; that happens at most DEPOT_MAX times per class while
+ * the instance runs, and the overhead allocator calls nothing back here.
+ */
+static bool
+depot_put(unsigned cls, struct strcpu_class *cc)
 {
 	struct strclass *sc = &strclass[cls];
-	mblk_t *head = m->m_head;
-	int n = mag_count(m);
+	struct strmag *full = cc->cc_prev, *empty = NULL;
+	int n = mag_ld(&cc->cc_nprev);
+	bool spill = false;
 
-	ASSERT(head != NULL);
-	head->b_rptr = (unsigned char *)(uintptr_t)n;
-	mag_set(m, NULL, 0);
+	ASSERT(n > 0 && n <= cc->cc_depth);
 	pthread_mutex_lock(&sc->sc_depot_lock);
-	if (sc->sc_ndepot < DEPOT_MAX) {
-		head->b_prev = sc->sc_depot;
-		sc->sc_depot = head;
-		sc->sc_ndepot++;
-		atomic_fetch_add(&sc->sc_depot_objs, n);
-		head = NULL;
+	if (sc->sc_nfull >= DEPOT_MAX) {
+		spill = true;
+	} else if ((empty = sc->sc_empty) != NULL) {
+		sc->sc_empty = empty->m_next;
+	} else if (sc->sc_nmag < DEPOT_MAX &&
+	    (empty = mag_alloc(cls)) != NULL) {
+		sc->sc_nmag++;
 	}
+	if (empty != NULL) {
+		full->m_n = n;
+		full->m_next = sc->sc_full;
+		sc->sc_full = full;
+		sc->sc_nfull++;
+	}
+	ASSERT(sc->sc_nfull <= sc->sc_nmag && sc->sc_nmag <= DEPOT_MAX);
 	pthread_mutex_unlock(&sc->sc_depot_lock);
-	if (head != NULL)
-		chain_release(head, cls);
+	if (empty != NULL) {
+		cc->cc_prev = empty;
+		mag_st(&cc->cc_nprev, 0);
+		atomic_fetch_add(&sc->sc_depot_objs, n);
+		return (true);
+	}
+	if (!spill)
+		return (false);
+	mag_st(&cc->cc_nprev, 0);
+	objs_release(full->m_obj, n, cls);
+	return (true);
 }
 
+/* Give the objects of the depot's full magazines back to the arena. */
 static void
 depot_drain(unsigned cls)
 {
 	struct strclass *sc = &strclass[cls];
-	mblk_t *head, *next;
+	struct strmag *head, *m, *last = NULL;
 
 	pthread_mutex_lock(&sc->sc_depot_lock);
-	head = sc->sc_depot;
-	sc->sc_depot = NULL;
-	sc->sc_ndepot = 0;
+	head = sc->sc_full;
+	sc->sc_full = NULL;
+	sc->sc_nfull = 0;
 	atomic_store(&sc->sc_depot_objs, 0);
 	pthread_mutex_unlock(&sc->sc_depot_lock);
-	for (; head != NULL; head = next) {
-		next = head->b_prev;
-		chain_release(head, cls);
+	if (head == NULL)
+		return;
+	for (m = head; m != NULL; m = m->m_next) {
+		objs_release(m->m_obj, m->m_n, cls);
+		m->m_n = 0;
+		last = m;
 	}
+	pthread_mutex_lock(&sc->sc_depot_lock);
+	last->m_next = sc->sc_empty;
+	sc->sc_empty = head;
+	pthread_mutex_unlock(&sc->sc_depot_lock);
+}
+
+/* Shutdown: drain the depot and give its magazines back. */
+static void
+depot_fini(unsigned cls)
+{
+	struct strclass *sc = &strclass[cls];
+	struct strmag *m;
+
+	depot_drain(cls);
+	while ((m = sc->sc_empty) != NULL) {
+		sc->sc_empty = m->m_next;
+		mag_free(m, cls);
+		sc->sc_nmag--;
+	}
+	ASSERT(sc->sc_nmag == 0);
 }
 
 /*
- * Fill an empty magazine from the arena: half a magazine, or what fits.
- * The objects gather in a private chain first: a refusal on the way runs
- * the reclaim hook, which empties this CPU's magazines, and must not find
- * (and give back) the very objects being gathered.
+ * Fill the loaded magazine, empty, from the arena: half a magazine, or
+ * what fits.  The objects gather in a private array first: a refusal on
+ * the way runs the reclaim hook, which empties this CPU's magazines, and
+ * must not find (and give back) the very objects being gathered.
  */
 static void
-arena_fill(struct strcpu_class *cc, unsigned cls, struct mag *m)
+arena_fill(struct strcpu_class *cc, unsigned cls)
 {
-	int want = cc->cc_prev.m_depth / 2;
-	struct mag got = { NULL, 0, 0 };
+	mblk_t *got[MAG_DEPTH_MAX / 2];
+	int want = cc->cc_depth / 2, n = 0;
 	mblk_t *obj;
 
-	ASSERT(mag_count(m) == 0);
+	ASSERT(mag_ld(&cc->cc_n) == 0);
 	if (want < 1)
 		want = 1;
-	while (mag_count(&got) < want &&
+	while (n < want &&
 	    (obj = ust_mem_get(strclass_footprint[cls])) != NULL) {
 		if (cls >= SC_DATA0)
 			mblk_ctor(obj, cls);
 		obj->b_ustate = 0;
 		obj_poison(obj, cls);
-		mag_push(&got, obj);
+		got[n++] = obj;
 	}
-	mag_set(m, got.m_head, mag_count(&got));
+	memcpy(cc->cc_obj, got, (size_t)n * sizeof (got[0]));
+	mag_st(&cc->cc_n, n);
 }
 
 /*
@@ -479,23 +629,24 @@ strcache_refill(struct strcpu *cpu, unsigned cls)
 	struct strcpu_class *cc = &cpu->sc_cls[cls];
 
 	ASSERT(cls < SC_NCLASS);
-	if (mag_count(&cc->cc_loaded) == 0) {
-		if (mag_count(&cc->cc_prev) > 0)
-			mag_swap(&cc->cc_loaded, &cc->cc_prev);
-		else if (!depot_get(cls, &cc->cc_loaded))
-			arena_fill(cc, cls, &cc->cc_loaded);
-		if (mag_count(&cc->cc_loaded) == 0)
+	if (mag_ld(&cc->cc_n) == 0) {
+		if (mag_ld(&cc->cc_nprev) > 0)
+			cc_swap(cc);
+		else if (!depot_get(cls, cc))
+			arena_fill(cc, cls);
+		if (mag_ld(&cc->cc_n) == 0)
 			return (false);
 	}
-	obj_unpoison(cc->cc_loaded.m_head, cls);
+	obj_unpoison(cc->cc_obj[mag_ld(&cc->cc_n) - 1], cls);
 	return (true);
 }
 
 /*
- * The free slow path: the loaded magazine is full (swap, or hand the
- * previous one to the depot), a debug or sanitizer build poisons the
- * object, or the thread has no CPU (the budget is full): then the object
- * goes straight back to the arena.
+ * The free slow path: the loaded magazine is full (swap, or exchange the
+ * previous one at the depot), a debug or sanitizer build poisons the
+ * object, or the thread has no CPU (the budget is full).  When there is
+ * no CPU, or no empty magazine can be had, the object goes straight back
+ * to the arena.
  */
 void
 strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
@@ -514,12 +665,16 @@ strcache_free_slow(struct strcpu *cpu, unsigned cls, mblk_t *obj)
 		return;
 	}
 	cc = &cpu->sc_cls[cls];
-	if (mag_count(&cc->cc_loaded) >= cc->cc_prev.m_depth) {
-		if (mag_count(&cc->cc_prev) > 0)
-			depot_put(cls, &cc->cc_prev);
-		mag_swap(&cc->cc_loaded, &cc->cc_prev);
+	if (mag_ld(&cc->cc_n) >= cc->cc_depth &&
+	    mag_ld(&cc->cc_nprev) > 0 && !depot_put(cls, cc)) {
+		OBJ_UNPOISON(obj, strclass_footprint[cls]);
+		ust_mem_put(obj, strclass_footprint[cls]);
+	} else {
+		if (mag_ld(&cc->cc_n) >= cc->cc_depth)
+			cc_swap(cc);
+		cc->cc_obj[mag_ld(&cc->cc_n)] = obj;
+		mag_st(&cc->cc_n, mag_ld(&cc->cc_n) + 1);
 	}
-	mag_push(&cc->cc_loaded, obj);
 	pc_st(&cc->cc_inuse, pc_ld(&cc->cc_inuse) - 1);
 	held = pc_ld(&cpu->sc_held) - strclass_footprint[cls];
 	pc_st(&cpu->sc_held, held);
@@ -637,8 +792,8 @@ strcache_unfolded(size_t *cachedp, int64_t *maxp)
 		if (pc_ld(&cpu->sc_held_max) > max)
 			max = pc_ld(&cpu->sc_held_max);
 		for (unsigned c = 0; c < SC_NCLASS; c++)
-			cached += (int64_t)(mag_count(&cpu->sc_cls[c].cc_loaded) +
-			    mag_count(&cpu->sc_cls[c].cc_prev)) *
+			cached += (int64_t)(mag_ld(&cpu->sc_cls[c].cc_n) +
+			    mag_ld(&cpu->sc_cls[c].cc_nprev)) *
 			    strclass_footprint[c];
 	}
 	pthread_mutex_unlock(&cpu_lock);
@@ -715,8 +870,8 @@ ustreams_strstat(struct ustreams_strstat *ssp)
 			    pc_ld(&cc->cc_inuse_max);
 
 			inuse[c] += pc_ld(&cc->cc_inuse);
-			cached[c] += mag_count(&cc->cc_loaded) +
-			    mag_count(&cc->cc_prev);
+			cached[c] += mag_ld(&cc->cc_n) +
+			    mag_ld(&cc->cc_nprev);
 			total[c] += (uint64_t)pc_ld(&cc->cc_total);
 			if (pc_ld(&cc->cc_inuse_max) > 0 && m > max[c])
 				max[c] = m;
@@ -813,6 +968,7 @@ strcache_fini(void)
 		LIST_REMOVE(cpu, sc_link);
 		pthread_mutex_unlock(&cpu_lock);
 		cpu_empty(cpu);
+		cpu_free_mags(cpu);
 		strcache_fold(cpu);
 		ust_mem_put_overhead(cpu, sizeof (*cpu));
 		pthread_mutex_lock(&cpu_lock);
@@ -822,7 +978,7 @@ strcache_fini(void)
 	strcpu_tls_gen = STRCPU_NOGEN;
 	for (unsigned c = 0; c <= SC_NCLASS; c++) {
 		if (c < SC_NCLASS)
-			depot_drain(c);
+			depot_fini(c);
 		leaked += sc_ld(&strclass[c].sc_inuse);
 		pthread_mutex_destroy(&strclass[c].sc_depot_lock);
 	}

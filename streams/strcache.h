@@ -8,8 +8,9 @@
  * see strcache.c for how, and for how "in use" is counted.
  *
  * An object is opaque here but for its first 64 bytes, which are always a
- * message block: while the object is free, the cache uses b_next, b_prev
- * and b_rptr of that block as its own links.
+ * message block.  A free object is not linked through itself: magazines
+ * are arrays of pointers, so that taking an object from a cache reads
+ * nothing of the object (see strcache.c).
  */
 #ifndef _STREAMS_STRCACHE_H
 #define	_STREAMS_STRCACHE_H
@@ -63,34 +64,42 @@ strclass_of(uint32_t size)
 /*
  * A CPU's cache.  Written only by its thread.  Other threads (statistics)
  * read the counters and magazine counts with relaxed atomic loads
- * (pc_ld, mag_count); the owner writes them with relaxed atomic stores
- * (pc_st, mag_set) -- except on the fast paths below, which only release
+ * (pc_ld, mag_ld); the owner writes them with relaxed atomic stores
+ * (pc_st, mag_st) -- except on the fast paths below, which only release
  * builds compile: there plain arithmetic lets the compiler update the
- * counters in place, one instruction each.  An aligned 8-byte store is
- * never torn on the machines ustreams runs on, so a reader still sees
- * some value the counter had; the sanitizer builds, which check the
- * protocol, run the atomic version.
+ * counters in place, one instruction each.  An aligned store is never
+ * torn on the machines ustreams runs on, so a reader still sees some
+ * value the counter had; the sanitizer builds, which check the protocol,
+ * run the atomic version.
+ *
+ * A magazine (struct strmag, strcache.c) is an array of up to cc_depth
+ * pointers to free objects.  The class line holds all the fast paths
+ * read or write but for one array slot: the loaded magazine's array and
+ * count, and the previous magazine and its count.  The counts live here,
+ * not in the magazines, so that the statistics read them without
+ * following a pointer to a magazine another CPU may take meanwhile.
+ *
+ * cc_depth is the capacity of both magazines.  cc_room is how far freeb's
+ * fast path may fill the loaded one: cc_depth for a data class, 0 for
+ * the classes whose frees must take the general path (SC_MBLK, SC_ESB,
+ * and the oversize row, which has no cache): so that freeb need not look
+ * at the class.  A CPU always has both magazines of every class (it is
+ * not created without them), so cc_obj and cc_prev are never NULL but in
+ * the oversize row, whose counts stay 0.
  */
-struct mag {
-	mblk_t		*m_head;	/* chain through b_next */
-	int		m_n;
-	int		m_depth;	/* see strcpu_class; set once */
-};
+struct strmag;
 
-/*
- * cc_prev.m_depth is the capacity of both magazines.  cc_loaded.m_depth is
- * how far freeb's fast path may fill the loaded one: the capacity for a
- * data class, 0 for the classes whose frees must take the general path
- * (SC_MBLK, SC_ESB, and the oversize row, which has no cache): so that
- * freeb need not look at the class.
- */
 struct strcpu_class {
-	struct mag	cc_loaded;
+	mblk_t		**cc_obj;	/* loaded magazine's array, [0, cc_n) */
+	int		cc_n;		/* objects in the loaded magazine */
+	int		cc_room;	/* freeb's fast path fills to here */
 	uint64_t	cc_dbword;	/* a fresh dblk's db_ref .. db_usize */
 	int64_t		cc_inuse;	/* in use, not yet folded */
 	int64_t		cc_inuse_max;	/* max of cc_inuse since the fold */
 	int64_t		cc_total;	/* allocations, not yet folded */
-	struct mag	cc_prev;
+	struct strmag	*cc_prev;	/* the previous magazine */
+	int		cc_nprev;	/* objects in it: 0 or cc_depth */
+	int		cc_depth;	/* capacity of both; set once */
 };
 _Static_assert(sizeof (struct strcpu_class) == 64, "one line per class");
 
@@ -173,7 +182,7 @@ sc_st(_Atomic int64_t *c, int64_t v)
 	atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
-/* A CPU's counters: see struct mag. */
+/* A CPU's counters: see struct strcpu_class. */
 static inline int64_t
 pc_ld(int64_t *c)
 {
@@ -186,10 +195,17 @@ pc_st(int64_t *c, int64_t v)
 	__atomic_store_n(c, v, __ATOMIC_RELAXED);
 }
 
+/* A CPU's magazine counts (cc_n, cc_nprev): see struct strcpu_class. */
 static inline int
-mag_count(struct mag *m)
+mag_ld(int *np)
 {
-	return (__atomic_load_n(&m->m_n, __ATOMIC_RELAXED));
+	return (__atomic_load_n(np, __ATOMIC_RELAXED));
+}
+
+static inline void
+mag_st(int *np, int n)
+{
+	__atomic_store_n(np, n, __ATOMIC_RELAXED);
 }
 
 /* Exact bytes in use (sums every CPU; takes a lock); see strcache.c. */
@@ -224,14 +240,14 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
 	struct strcpu_class *cc = &cpu->sc_cls[cls];
 	mblk_t *obj;
 	int64_t n, held;
+	int top;
 
-	if (__builtin_expect(!STRCACHE_FAST || mag_count(&cc->cc_loaded) == 0,
-	    0) && !strcache_refill(cpu, cls))
+	if (__builtin_expect(!STRCACHE_FAST || mag_ld(&cc->cc_n) == 0, 0) &&
+	    !strcache_refill(cpu, cls))
 		return (NULL);
-	obj = cc->cc_loaded.m_head;
-	cc->cc_loaded.m_head = obj->b_next;
-	__atomic_store_n(&cc->cc_loaded.m_n, mag_count(&cc->cc_loaded) - 1,
-	    __ATOMIC_RELAXED);
+	top = mag_ld(&cc->cc_n) - 1;
+	obj = cc->cc_obj[top];
+	mag_st(&cc->cc_n, top);
 
 	/* Counted here; high-water marks are folded later (see .c). */
 	n = pc_ld(&cc->cc_inuse) + 1;
@@ -256,7 +272,10 @@ strcache_alloc(struct strcpu *cpu, unsigned cls)
  * magazine can give (take) an object; an allocation has a valid priority,
  * is admitted and needs no fold; a free needs no fold, and no one waits
  * for memory (see strcache_fastgen).  No call is made, so the fast paths
- * need no stack frame.
+ * need no stack frame.  Besides the CPU's lines they touch one slot of
+ * the loaded magazine's array and nothing of the object: the object may
+ * have been freed on another CPU, and a load from it would be a miss
+ * nothing could overlap (see strcache.c).
  * The high-water marks are kept here too: a producer (a receive interrupt
  * whose blocks another thread frees) sets a new one on every allocation.
  *
@@ -276,6 +295,7 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	mblk_t *obj;
 	int64_t held, n;
 	uint64_t dbword;
+	int top;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
 	    atomic_load_explicit(&strcache_gen, memory_order_relaxed) ||
@@ -288,11 +308,11 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	    held + ust_mem_held() > ust_mem_hot.mh_limit[pri], 0))
 		return (NULL);
 	n = cc->cc_inuse + 1;
-	obj = cc->cc_loaded.m_head;
-	if (__builtin_expect(obj == NULL, 0))
+	top = cc->cc_n - 1;
+	if (__builtin_expect(top < 0, 0))
 		return (NULL);
-	cc->cc_loaded.m_head = obj->b_next;
-	cc->cc_loaded.m_n--;
+	obj = cc->cc_obj[top];
+	cc->cc_n = top;
 	cc->cc_inuse = n;
 	if (n > cc->cc_inuse_max)
 		cc->cc_inuse_max = n;
@@ -310,18 +330,19 @@ strcache_free_fast(size_t cls, mblk_t *obj)
 	struct strcpu *cpu = strcpu_tls;
 	struct strcpu_class *cc;
 	int64_t held;
+	int top;
 
 	if (!STRCACHE_FAST || __builtin_expect(strcpu_tls_gen !=
 	    atomic_load_explicit(&strcache_fastgen, memory_order_relaxed), 0))
 		return (false);
 	cc = &cpu->sc_cls[cls];
 	held = cpu->sc_held - (int64_t)(cc->cc_dbword >> 32);
-	if (__builtin_expect(cc->cc_loaded.m_n >= cc->cc_loaded.m_depth ||
+	top = cc->cc_n;
+	if (__builtin_expect(top >= cc->cc_room ||
 	    held <= cpu->sc_fold_neg, 0))
 		return (false);
-	obj->b_next = cc->cc_loaded.m_head;
-	cc->cc_loaded.m_head = obj;
-	cc->cc_loaded.m_n++;
+	cc->cc_obj[top] = obj;
+	cc->cc_n = top + 1;
 	cc->cc_inuse--;
 	cpu->sc_held = held;
 	return (true);
