@@ -312,6 +312,9 @@ strcache_alloc_fast(size_t cls, uint_t pri, uint64_t *dbwordp)
 	if (__builtin_expect(top < 0, 0))
 		return (NULL);
 	obj = cc->cc_obj[top];
+	/* A magazine holds objects only: allocb need not test for NULL. */
+	if (obj == NULL)
+		__builtin_unreachable();
 	cc->cc_n = top;
 	cc->cc_inuse = n;
 	if (n > cc->cc_inuse_max)
