@@ -1,7 +1,7 @@
 /*
  * Unit tests of streams/msg.c: the SVR4 message utilities dupmsg, copyb,
  * copymsg, linkb, unlinkb, rmvb, msgdsize, msgsize, pullupmsg, msgpullup
- * and adjmsg, with datamsg() and the <sys/strsun.h> macros.
+ * and adjmsg, with datamsg(), pcmsg() and the <sys/strsun.h> macros.
  *
  * The contract is SVR4's (the SVR5 D3str pages; the illumos 9F pages say
  * the same): a message is a chain of blocks through b_cont; "the leading
@@ -248,7 +248,7 @@ med_limit(void)
 }
 
 /*
- * datamsg() and <sys/strsun.h>
+ * datamsg(), pcmsg() and <sys/strsun.h>
  */
 
 START_TEST(test_datamsg_is_true_for_the_four_data_types)
@@ -270,6 +270,36 @@ START_TEST(test_datamsg_is_false_for_control_types)
 	ck_assert(!datamsg(M_ERROR));
 	ck_assert(!datamsg(M_PCSIG));
 	ck_assert(!datamsg(M_IOCACK));
+}
+END_TEST
+
+START_TEST(test_pcmsg_is_true_from_qpctl_up)
+{
+	ck_assert(pcmsg(M_PCPROTO));
+	ck_assert(pcmsg(M_FLUSH));
+	ck_assert(pcmsg(M_ERROR));
+	ck_assert(pcmsg(M_HANGUP));
+	ck_assert(pcmsg(M_IOCACK));
+	ck_assert(pcmsg(M_PCSIG));
+	ck_assert(!pcmsg(M_DATA));
+	ck_assert(!pcmsg(M_PROTO));
+	ck_assert(!pcmsg(M_IOCTL));
+	ck_assert(!pcmsg(M_CTL));
+	ck_assert(!pcmsg(M_SIG));
+	ck_assert(!pcmsg(M_DELAY));
+	for (int t = 0; t <= 0xff; t++)
+		ck_assert_int_eq(pcmsg(t), t >= QPCTL);
+}
+END_TEST
+
+START_TEST(test_pcmsg_evaluates_its_argument_once)
+{
+	unsigned char types[2] = { M_PCPROTO, M_DATA }, *tp = types;
+
+	ck_assert(pcmsg(*tp++));
+	ck_assert_ptr_eq(tp, &types[1]);
+	ck_assert(!pcmsg(*tp++));
+	ck_assert_ptr_eq(tp, &types[2]);
 }
 END_TEST
 
@@ -1729,6 +1759,8 @@ msg_suite(void)
 	tc = tcase_create("strsun");
 	tcase_add_test(tc, test_datamsg_is_true_for_the_four_data_types);
 	tcase_add_test(tc, test_datamsg_is_false_for_control_types);
+	tcase_add_test(tc, test_pcmsg_is_true_from_qpctl_up);
+	tcase_add_test(tc, test_pcmsg_evaluates_its_argument_once);
 	tcase_add_test(tc,
 	    test_strsun_macros_measure_a_block_with_headroom_and_tailroom);
 	tcase_add_test(tc, test_db_type_reads_and_sets_the_message_type);

@@ -120,6 +120,12 @@ typedef struct msgb {
 	    (type) == M_DELAY)
 
 /*
+ * True for the high-priority message types (QPCTL and above), which
+ * flow control does not hold back.  type is evaluated once.
+ */
+#define	pcmsg(type)	((unsigned char)(type) >= QPCTL)
+
+/*
  * Physical requirements for allocb_physreq (SVR5 physreq(D4)).  The
  * region ustreams hands out is "physical" memory for the simulated devices:
  * addresses are what a device model sees.
