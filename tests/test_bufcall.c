@@ -792,6 +792,7 @@ struct waiter {
 
 static _Atomic long late_callbacks;
 static _Atomic long total_ops;
+static _Atomic long progress;		/* bumped every 64 operations */
 static _Atomic long lost;
 static long ops_per_thread;
 
@@ -820,11 +821,15 @@ stress(void *arg)
 	unsigned seed = (unsigned)(uintptr_t)arg;
 	mblk_t *mine[64];
 	int n = 0;
-	long ops = 0;
+	long ops = 0, iter = 0;
 	static const int sizes[] = { 0, 64, 500, 1500, 2048, 9000 };
 
 	while (ops < ops_per_thread) {
 		int size = sizes[rand_r(&seed) % 6];
+
+		if (++iter % 64 == 0)
+			atomic_fetch_add_explicit(&progress, 1,
+			    memory_order_relaxed);
 		uint_t pri = (uint_t)(rand_r(&seed) % 3) + BPRI_LO;
 		mblk_t *mp;
 
@@ -861,9 +866,19 @@ stress(void *arg)
 			/* Fired before the cancel took: then it stays fired. */
 			ops++;
 		} else {
+			/*
+			 * Lost: not called back in 30 s in which no other
+			 * thread got on either (a slow machine -- valgrind --
+			 * only makes the others slower to let go of memory).
+			 */
 			uint64_t start = now_ns();
+			long seen = atomic_load(&progress);
 
 			while (!atomic_load(&w->w_fired)) {
+				if (atomic_load(&progress) != seen) {
+					seen = atomic_load(&progress);
+					start = now_ns();
+				}
 				if (now_ns() - start > WAIT_LIMIT_NS) {
 					atomic_fetch_add(&lost, 1);
 					unbufcall(id);
@@ -893,6 +908,7 @@ START_TEST(threads_stress_no_lost_wakeup_no_late_callback)
 	harness_boot_cfg(&cfg);
 	atomic_store(&late_callbacks, 0);
 	atomic_store(&total_ops, 0);
+	atomic_store(&progress, 0);
 	atomic_store(&lost, 0);
 	ops_per_thread = 1000000 / NTHR;	/* a million in all */
 	for (int i = 0; i < NTHR; i++)

@@ -430,12 +430,31 @@ END_TEST
  */
 START_TEST(test_timeouts_fire_in_deadline_order_threads)
 {
+	static const int ticks[4] = { 20, 15, 10, 5 };
+	clock_t before, after;
+	toid_t id[4];
+
 	harness_boot(MIB, USTREAMS_EXEC_THREADS);
-	/* Deadlines 5 ticks apart, latest first. */
-	ck_assert_int_ne(timeout(log_fire, TAG(20), 20), 0);
-	ck_assert_int_ne(timeout(log_fire, TAG(15), 15), 0);
-	ck_assert_int_ne(timeout(log_fire, TAG(10), 10), 0);
-	ck_assert_int_ne(timeout(log_fire, TAG(5), 5), 0);
+	/*
+	 * Deadlines 5 ticks apart, latest first.  Each is counted from the
+	 * tick of its own call: should the four calls straddle 5 ticks or
+	 * more (a slow machine; valgrind), two deadlines could tie or
+	 * cross, so that try proves nothing and is made again.
+	 */
+	for (int tries = 0;; tries++) {
+		ck_assert_int_lt(tries, 10);
+		ck_assert_int_eq(drv_getparm(LBOLT, &before), 0);
+		for (int i = 0; i < 4; i++) {
+			id[i] = timeout(log_fire, TAG(ticks[i]), ticks[i]);
+			ck_assert_int_ne(id[i], 0);
+		}
+		ck_assert_int_eq(drv_getparm(LBOLT, &after), 0);
+		if (after - before < 5)
+			break;
+		for (int i = 0; i < 4; i++)
+			untimeout(id[i]);
+		atomic_store(&fire_n, 0);
+	}
 	ck_assert(wait_at_least(&fire_n, 4));
 	ck_assert_int_eq(fire_tag[0], 5);
 	ck_assert_int_eq(fire_tag[1], 10);
@@ -781,7 +800,12 @@ START_TEST(test_a_far_timeout_leaves_the_callout_thread_idle)
 	used = cpu_seconds() - before;
 	untimeout(id);
 	ck_assert_int_eq(fire_n, 0);
-	ck_assert_msg(used < 0.1, "%.3f s of CPU in 0.5 s of an idle "
+	/*
+	 * A callout thread that spins burns the whole 0.5 s.  Half of that
+	 * leaves room for what else the process does meanwhile: valgrind
+	 * translating code, the sanitizers' own threads.
+	 */
+	ck_assert_msg(used < 0.25, "%.3f s of CPU in 0.5 s of an idle "
 	    "instance with one far timeout pending", used);
 	harness_shutdown();
 }
