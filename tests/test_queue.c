@@ -1986,11 +1986,11 @@ static struct qinit tqi_winit = {
 static struct streamtab tqi_info = { &tqi_rinit, &tqi_winit, NULL, NULL };
 
 static atomic_bool tqi_done;
-static atomic_bool tqi_looked;		/* the main thread has looked once */
+static atomic_bool tqi_looked;		/* the main thread is looking */
 
 /*
- * The putter starts only once the main thread has looked at the queue,
- * so that the two overlap however the threads are scheduled: under
+ * The putter starts only once the main thread has begun to look at the
+ * queue, so that the two overlap however the threads are scheduled: under
  * valgrind, which runs one thread at a time, the putter could otherwise
  * finish before the main thread first ran.
  */
@@ -2021,6 +2021,8 @@ START_TEST(queue_calls_from_outside_a_perimeter_are_safe_against_its_procedures)
 	atomic_store(&tqi_noprev, 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, tqi_putter, NULL), 0);
 	do {
+		/* Released before any assertion can leave it waiting. */
+		atomic_store(&tqi_looked, true);
 		ck_assert_int_eq(strqset(tqi_wq, QHIWAT, 0,
 		    looks % 2 == 0 ? 10 : 6), 0);
 		if (looks % 2 == 0)
@@ -2032,7 +2034,6 @@ START_TEST(queue_calls_from_outside_a_perimeter_are_safe_against_its_procedures)
 		if (count != 0 && count != 4 && count != 8)
 			odd++;
 		looks++;
-		atomic_store(&tqi_looked, true);
 	} while (!atomic_load(&tqi_done));
 	pthread_join(t, NULL);
 	ck_assert_int_eq(atomic_load(&tqi_noprev), 0);
