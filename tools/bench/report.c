@@ -906,9 +906,14 @@ section_stream(void)
 }
 
 /*
- * The stream's target is judged on the writer and reader threads, the
- * way an application would use it; the one-thread ratio is shown beside,
- * and the bare hand-off's, which no locked queue can pass.
+ * The stream's target is judged as the issue states it: messages through
+ * write, the module, the driver and read, against pipe(2) write+read --
+ * each message written and then read, on one thread, for both paths.
+ * Both executives must pass.  The writer and reader threads' ratio is
+ * shown beside it, with the bare hand-off's from the same runs: between
+ * two CPUs every design with a locked queue pays for moving its lines
+ * from one CPU to the other, and the hand-off shows how much this machine
+ * allows at all (docs/bench.md, section 5).
  */
 static void
 target_stream(void)
@@ -916,22 +921,28 @@ target_stream(void)
 	static const char what[] = "64-byte messages at least 5x pipe(2)'s "
 	    "throughput";
 	const char *why = skipped("stream");
+	double sim = num("flow.ratio.ustreams.one.sim.64");
+	double thr = num("flow.ratio.ustreams.one.thr.64");
 	double two = num("flow.ratio.ustreams.two.64");
-	double one = num("flow.ratio.ustreams.one.sim.64");
 	double ho = num("flow.ratio.handoff.two.64");
 
 	if (why == NULL)
-		why = flow_invalid("ustreams", "two", 64);
+		why = flow_invalid("ustreams", "one.sim", 64);
 	if (why == NULL)
-		why = flow_invalid("pipe", "two", 64);
+		why = flow_invalid("pipe", "one.sim", 64);
+	if (why == NULL)
+		why = flow_invalid("ustreams", "one.thr", 64);
+	if (why == NULL)
+		why = flow_invalid("pipe", "one.thr", 64);
 	if (why != NULL)
 		target(-1, what, "invalid: %s", why);
-	else if (isnan(two))
+	else if (isnan(sim) || isnan(thr))
 		target(-1, what, "-");
 	else
-		target(two >= FLOW_TARGET, what, "writer and reader threads "
-		    "%.2fx (a bare locked hand-off: %.2fx; one thread, sim "
-		    "executive: %.2fx)", two, ho, one);
+		target(sim >= FLOW_TARGET && thr >= FLOW_TARGET, what,
+		    "write then read, sim executive %.2fx, threads executive "
+		    "%.2fx (writer and reader threads: %.2fx; a bare locked "
+		    "hand-off between them: %.2fx)", sim, thr, two, ho);
 }
 
 /*
