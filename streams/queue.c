@@ -38,8 +38,8 @@
 
 #include "stream_impl.h"
 
-#define	QLOCK(q)	kmutex_lock(&QPRIV(q)->qu_lock)
-#define	QUNLOCK(q)	kmutex_unlock(&QPRIV(q)->qu_lock)
+#define	QLOCK(q)	qu_lock(q)
+#define	QUNLOCK(q)	qu_unlock(q)
 
 /*
  * Position key: the list is in non-increasing key order.  High priority

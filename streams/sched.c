@@ -79,10 +79,10 @@ run_srv(queue_t *q)
 	struct qinit *qi = q->q_qinfo;
 	bool on;
 
-	kmutex_lock(&QPRIV(q)->qu_lock);
+	qu_lock(q);
 	qflag_clear(&q->q_flag, QENAB | QBACK);
 	on = (q->q_flag & QPROCSON) != 0;
-	kmutex_unlock(&QPRIV(q)->qu_lock);
+	qu_unlock(q);
 	if (!on)
 		return;
 	if (qi->qi_mstat != NULL)
@@ -315,30 +315,30 @@ qenable(queue_t *q)
 {
 	if (q->q_qinfo->qi_srvp == NULL)
 		return;
-	kmutex_lock(&QPRIV(q)->qu_lock);
+	qu_lock(q);
 	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {
 		qflag_set(&q->q_flag, QENAB);
 		(void) ust_event_post(&QPRIV(q)->qu_svc);
 	}
-	kmutex_unlock(&QPRIV(q)->qu_lock);
+	qu_unlock(q);
 }
 
 /* noenable - putq no longer enables q (but for high-priority messages). */
 void
 noenable(queue_t *q)
 {
-	kmutex_lock(&QPRIV(q)->qu_lock);
+	qu_lock(q);
 	qflag_set(&q->q_flag, QNOENB);
-	kmutex_unlock(&QPRIV(q)->qu_lock);
+	qu_unlock(q);
 }
 
 /* enableok - undo noenable. */
 void
 enableok(queue_t *q)
 {
-	kmutex_lock(&QPRIV(q)->qu_lock);
+	qu_lock(q);
 	qflag_clear(&q->q_flag, QNOENB);
-	kmutex_unlock(&QPRIV(q)->qu_lock);
+	qu_unlock(q);
 }
 
 /*
@@ -351,12 +351,12 @@ qprocson(queue_t *q)
 {
 	queue_t *rq = Q_RD(q), *wq = Q_WR(q);
 
-	kmutex_lock(&QPRIV(rq)->qu_lock);
+	qu_lock(rq);
 	qflag_set(&rq->q_flag, QPROCSON);
-	kmutex_unlock(&QPRIV(rq)->qu_lock);
-	kmutex_lock(&QPRIV(wq)->qu_lock);
+	qu_unlock(rq);
+	qu_lock(wq);
 	qflag_set(&wq->q_flag, QPROCSON);
-	kmutex_unlock(&QPRIV(wq)->qu_lock);
+	qu_unlock(wq);
 }
 
 /*
@@ -370,12 +370,12 @@ qprocsoff(queue_t *q)
 	for (int i = 0; i < 2; i++) {
 		queue_t *sq = &QPAIR(q)->qp_q[i];
 
-		kmutex_lock(&QPRIV(sq)->qu_lock);
+		qu_lock(sq);
 		qflag_clear(&sq->q_flag, QPROCSON);
-		kmutex_unlock(&QPRIV(sq)->qu_lock);
+		qu_unlock(sq);
 		(void) ust_event_cancel(&QPRIV(sq)->qu_svc);
-		kmutex_lock(&QPRIV(sq)->qu_lock);
+		qu_lock(sq);
 		qflag_clear(&sq->q_flag, QENAB);
-		kmutex_unlock(&QPRIV(sq)->qu_lock);
+		qu_unlock(sq);
 	}
 }

@@ -157,6 +157,7 @@ sd_free(struct stdata *sd)
 	if (sd->sd_sv != NULL)
 		SV_DEALLOC(sd->sd_sv);
 	pthread_mutex_destroy(&sd->sd_plumb);
+	pthread_mutex_destroy(&sd->sd_freeze);
 	kmem_free(sd, sizeof (*sd));
 }
 
@@ -186,6 +187,7 @@ ustreams_open(const char *name, int oflag)
 		return (fail(ENOMEM));
 	}
 	pthread_mutex_init(&sd->sd_plumb, NULL);
+	pthread_mutex_init(&sd->sd_freeze, NULL);
 	sd->sd_efd = -1;
 	sd->sd_oflag = oflag;
 	sd->sd_rdopt = RNORM | RPROTNORM;
@@ -1194,13 +1196,13 @@ ustreams_ioctl(int sdi, int cmd, ...)
 
 		if (argp == NULL)
 			return (fail(EINVAL));
-		kmutex_lock(&QPRIV(rq)->qu_lock);
+		qu_lock(rq);
 		for (mblk_t *mp = rq->q_first; mp != NULL; mp = mp->b_next) {
 			if (n == 0)
 				bytes = msgdsize(mp);
 			n++;
 		}
-		kmutex_unlock(&QPRIV(rq)->qu_lock);
+		qu_unlock(rq);
 		*(int *)argp = (int)bytes;
 		return (n);
 	}
@@ -1274,7 +1276,7 @@ poll_events(struct stdata *sd, short events)
 	mblk_t *mp;
 
 	ust_lock(sd->sd_lock);
-	kmutex_lock(&QPRIV(rq)->qu_lock);
+	qu_lock(rq);
 	if ((mp = rq->q_first) != NULL) {
 		/* SVR4: POLLIN for any message but a high-priority one. */
 		if (mp->b_datap->db_type >= QPCTL)
@@ -1284,7 +1286,7 @@ poll_events(struct stdata *sd, short events)
 		else
 			rev |= POLLIN | POLLRDNORM;
 	}
-	kmutex_unlock(&QPRIV(rq)->qu_lock);
+	qu_unlock(rq);
 	if (sd->sd_rerror != 0 || sd->sd_werror != 0)
 		rev |= POLLERR;
 	if (sd->sd_flag & STRHUP)

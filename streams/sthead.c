@@ -69,9 +69,9 @@ sthead_efd_sync(struct stdata *sd)
 	want = sd->sd_rerror != 0 || sd->sd_werror != 0 ||
 	    (sd->sd_flag & STRHUP) != 0;
 	if (!want) {
-		kmutex_lock(&QPRIV(rq)->qu_lock);
+		qu_lock(rq);
 		want = rq->q_first != NULL;
-		kmutex_unlock(&QPRIV(rq)->qu_lock);
+		qu_unlock(rq);
 	}
 	if (want && !sd->sd_efd_set)
 		sd->sd_efd_set = write(sd->sd_efd, &v, sizeof (v)) ==

@@ -10,7 +10,11 @@
  * both executives) protects every sd_ field but sd_plumb's; it is taken
  * before a queue's qu_lock, never after.  sd_plumb serialises push, pop
  * and close, which may sleep (grace periods, waiting for service
- * procedures).
+ * procedures).  sd_freeze is held by a thread that has frozen the stream
+ * (freezestr), from before it takes the stream's queue locks until after
+ * it drops them; push, pop and close take it, after sd_plumb, only to
+ * change q_next, so that the queues a freezer locked are the ones it
+ * unlocks.  Order: sd_plumb, sd_freeze, sd_lock, qu_lock.
  */
 #ifndef _STREAMS_STHEAD_H
 #define	_STREAMS_STHEAD_H
@@ -38,6 +42,8 @@ struct stdata {
 	int		sd_nsleep;	/* threads in sd_sleep: a change
 					   with none needs no signal */
 	pthread_mutex_t	sd_plumb;	/* push, pop, close */
+	pthread_mutex_t	sd_freeze;	/* held by the freezer (freeze.c) */
+	_Atomic(const void *) sd_freezer; /* its token, or NULL */
 	uint_t		sd_flag;
 	int		sd_oflag;	/* O_NONBLOCK, ... */
 	int		sd_rerror;	/* read-side error, 0: none */
@@ -65,5 +71,9 @@ extern struct streamtab sthead_info;
 extern int stream_push(struct stdata *sd, struct modsw *sw);
 extern int stream_pop(struct stdata *sd);
 extern void stream_unplumb(struct stdata *sd);
+
+/* freeze.c: q_next of the stream's queues is changed only between these. */
+extern void stream_relink_enter(struct stdata *sd);
+extern void stream_relink_exit(struct stdata *sd);
 
 #endif	/* _STREAMS_STHEAD_H */

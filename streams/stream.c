@@ -107,8 +107,10 @@ stream_push(struct stdata *sd, struct modsw *sw)
 		return (error);
 	}
 	qprocson(&qp->qp_q[0]);
+	stream_relink_enter(sd);
 	q_next_store(below_r, &qp->qp_q[0]);
 	q_next_store(&head->qp_q[1], &qp->qp_q[1]);
+	stream_relink_exit(sd);
 	sd->sd_pushcnt++;
 	return (0);
 }
@@ -194,8 +196,10 @@ stream_pop(struct stdata *sd)
 	}
 
 	below_w = q_next_load(mw);
+	stream_relink_enter(sd);
 	q_next_store(&head->qp_q[1], below_w);
 	q_next_store(Q_OTHER(below_w), &head->qp_q[0]);
+	stream_relink_exit(sd);
 	str_synchronize_rcu();
 	if (qp->qp_mtsafe)
 		pop_close(sd, qp);
@@ -216,8 +220,10 @@ stream_unplumb(struct stdata *sd)
 	while (stream_pop(sd) == 0)
 		;
 	/* Nothing should reach the driver from above now. */
+	stream_relink_enter(sd);
 	q_next_store(&sd->sd_head->qp_q[1], NULL);
 	q_next_store(&sd->sd_drv->qp_q[0], NULL);
+	stream_relink_exit(sd);
 	str_synchronize_rcu();
 	driver_close(sd, sd->sd_drv);
 	qprocsoff(&sd->sd_head->qp_q[0]);

@@ -18,7 +18,9 @@
  * queue.
  *
  * Locking:
- *  - qu_lock protects a queue's messages, counts, bands and q_flag.
+ *  - qu_lock protects a queue's messages, counts, bands and q_flag;
+ *    the framework takes it through qu_lock() (below), which lets a
+ *    thread that froze the stream (freezestr) through.
  *  - pm_state says whether a thread is inside the perimeter (PM_BUSY)
  *    and whether work waits for it (PM_WORK, only with PM_BUSY).  A
  *    thread takes an idle perimeter with one compare-and-swap (0 ->
@@ -43,6 +45,7 @@
 
 #include "../ddi/exec.h"
 #include "../ddi/kmutex.h"
+#include "../ddi/ksynch_impl.h"
 
 struct stdata;
 struct modsw;
@@ -61,6 +64,7 @@ struct qpriv {
 	struct ust_event qu_svc;	/* runs the service procedure */
 	struct qpair	*qu_pair;	/* set once */
 	_Atomic size_t	qu_deferred;	/* see above */
+	_Atomic(const void *) qu_freezer; /* see qu_lock below */
 };
 
 #define	PM_BUSY		1u	/* a thread is inside */
@@ -86,6 +90,43 @@ struct qpair {
 };
 
 #define	QPRIV(q)	((struct qpriv *)(q)->q_upriv)
+
+/*
+ * A queue's lock, as the framework takes it: qu_lock, unless the calling
+ * thread has frozen the queue's stream (freezestr, freeze.c), and so
+ * holds qu_lock already.  qu_freezer is that thread's ust_curthread() token
+ * while the stream is frozen, else NULL; it is written only by the freezer,
+ * with qu_lock held, so the only thread that can find its own token there
+ * is the freezer.  str_nfrozen counts the streams the calling thread has
+ * frozen: while it is 0, as it nearly always is, nothing more is read.
+ */
+extern __thread unsigned str_nfrozen __attribute__((tls_model("initial-exec")));
+
+static inline bool
+qu_frozen_by_me(queue_t *q)
+{
+	return (__builtin_expect(str_nfrozen != 0, 0) &&
+	    atomic_load_explicit(&QPRIV(q)->qu_freezer,
+	    memory_order_relaxed) == ust_curthread());
+}
+
+static inline void
+qu_lock(queue_t *q)
+{
+	if (!qu_frozen_by_me(q))
+		kmutex_lock(&QPRIV(q)->qu_lock);
+}
+
+static inline void
+qu_unlock(queue_t *q)
+{
+	if (!qu_frozen_by_me(q))
+		kmutex_unlock(&QPRIV(q)->qu_lock);
+}
+
+/* put and putnext by a thread that has a stream frozen: a panic. */
+extern void freeze_put_misuse(const char *func, queue_t *q,
+    const void *caller);
 
 /*
  * The pair of either queue, and its read, write and other queue, found

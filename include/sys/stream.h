@@ -350,6 +350,10 @@ extern int strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val);
 extern queue_t *backq(queue_t *q);
 extern int SAMESTR(queue_t *q);
 
+/* Freezing a stream, for insq, rmvq, strqget, strqset (streams/freeze.c). */
+extern pl_t freezestr(queue_t *q);
+extern void unfreezestr(queue_t *q, pl_t pl);
+
 /* Putting messages (streams/put.c). */
 extern void put(queue_t *q, mblk_t *mp);
 extern void putnext(queue_t *q, mblk_t *mp);
