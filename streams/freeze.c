@@ -141,9 +141,18 @@ freeze_put_misuse(const char *func, queue_t *q, const void *caller)
 	    "messages may not be passed on until unfreezestr", q, caller);
 }
 
+/*
+ * Push, pop and close wait here while another thread has the stream
+ * frozen.  The freezer itself would wait for ever: a panic instead.
+ */
 void
 stream_relink_enter(struct stdata *sd)
 {
+	if (atomic_load_explicit(&sd->sd_freezer, memory_order_relaxed) ==
+	    ust_curthread())
+		freeze_misuse("stream_relink_enter", "push, pop or close of a "
+		    "stream the caller has frozen", &sd->sd_head->qp_q[0],
+		    __builtin_return_address(0));
 	(void) pthread_mutex_lock(&sd->sd_freeze);
 }
 

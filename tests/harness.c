@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <sys/strsun.h>
+#include <sys/cmn_err.h>
 
 #include <sys/ustreams_stat.h>
 
@@ -51,13 +52,16 @@ static void log_hook(int level, const char *msg, void *arg);
 
 /*
  * A shutdown's log: what it says about memory left in use is noted, and
- * everything goes on to the capture, if the test captures.
+ * everything goes on to the capture, if the test captures.  A panic is
+ * printed too: the process ends with it, and the message is the report.
  */
 static void
 leak_log(int level, const char *msg, void *arg)
 {
 	if (leak_msg[0] == '\0' && strstr(msg, "still in use") != NULL)
 		(void) snprintf(leak_msg, sizeof (leak_msg), "%s", msg);
+	if (level == CE_PANIC)
+		fprintf(stderr, "PANIC: %s\n", msg);
 	if (log_capturing)
 		log_hook(level, msg, arg);
 }
