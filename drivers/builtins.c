@@ -23,13 +23,14 @@ static const struct {
 	{ "echo", &echoinfo, true, 0 },
 	{ "null", &nullinfo, true, 0 },
 	{ "loop", &loopinfo, true, 0 },
+	{ "log", &loginfo, true, 0 },
 	{ "passthru", &passthruinfo, false, USTREAMS_MTSAFE },
 	{ "slow", &slowinfo, false, 0 },
 	{ "errmod", &errmodinfo, false, 0 },
 };
 
 /*
- * ustreams_register_builtins - register echo, null and loop as drivers,
+ * ustreams_register_builtins - register echo, null, loop and log as drivers,
  * passthru, slow and errmod as modules.  Returns 0, or the first error
  * other than EEXIST (ENOSPC: the table is full); the names registered
  * before the error stay registered.  Base context; does not block but

@@ -6,6 +6,8 @@
  *   "echo"  sends every data message back up (echo(7))
  *   "null"  swallows every write, never sends anything up (null(7))
  *   "loop"  the SVR4 loop-around driver: two streams joined (loop(7))
+ *   "log"   STREAMS error and trace logging, strlog's readers (log(7),
+ *           <sys/strlog.h>)
  * Modules (pushed with I_PUSH):
  *   "passthru"  passes everything, counting messages (passthru(7))
  *   "slow"      a slow consumer on the write side (slow(7))
@@ -29,13 +31,14 @@ struct streamtab;
 extern struct streamtab echoinfo;
 extern struct streamtab nullinfo;
 extern struct streamtab loopinfo;
+extern struct streamtab loginfo;
 extern struct streamtab passthruinfo;
 extern struct streamtab slowinfo;
 extern struct streamtab errmodinfo;
 
 /*
- * Register all six under their names ("echo", "null", "loop" as drivers;
- * "passthru", "slow", "errmod" as modules).  Idempotent: names already
+ * Register all seven under their names ("echo", "null", "loop", "log" as
+ * drivers; "passthru", "slow", "errmod" as modules).  Idempotent: names already
  * registered (EEXIST) are not an error.  Returns 0 or the first other
  * error of ustreams_register_driver/ustreams_register_module.
  */
