@@ -34,8 +34,10 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../ddi/context.h"
@@ -951,83 +953,182 @@ ustreams_putmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 	    flags == RS_HIPRI ? MSG_HIPRI : MSG_BAND));
 }
 
-/* I_STR: send M_IOCTL down and wait for its reply. */
-static int
-ioc_str(struct stdata *sd, struct strioctl *sio)
-{
-	struct iocblk *ioc;
-	mblk_t *mp, *reply;
-	long ticks;
-	int error = 0, rval;
-	bool hup_before;
+/*
+ * ioctls that go down the stream: I_STR, and transparent ioctls (any
+ * command outside the STREAMS range).  One at a time per stream
+ * (STRIOCWAIT).  The M_IOCTL block is made large enough to be turned into
+ * an M_COPYIN, M_COPYOUT or M_IOCDATA in place, as modules do.
+ */
+#define	IOC_MAX(a, b)	((a) > (b) ? (a) : (b))
+#define	IOC_BLKSIZE	IOC_MAX(sizeof (struct iocblk), \
+	IOC_MAX(sizeof (struct copyreq), sizeof (struct copyresp)))
 
-	if (sio == NULL || sio->ic_len < 0)
-		return (fail(EINVAL));
-	ust_lock(sd->sd_lock);
+_Static_assert(offsetof(struct iocblk, ioc_cmd) ==
+	offsetof(struct copyreq, cq_cmd) &&
+	offsetof(struct iocblk, ioc_cr) == offsetof(struct copyreq, cq_cr) &&
+	offsetof(struct iocblk, ioc_id) == offsetof(struct copyreq, cq_id) &&
+	offsetof(struct copyreq, cq_id) == offsetof(struct copyresp, cp_id) &&
+	offsetof(struct copyreq, cq_addr) ==
+	offsetof(struct copyresp, cp_rval) &&
+	offsetof(struct copyreq, cq_private) ==
+	offsetof(struct copyresp, cp_private) &&
+	sizeof (struct copyresp) <= sizeof (struct copyreq),
+	"iocblk, copyreq and copyresp share their common fields");
+
+/* Take the stream's ioctl slot: sd_lock held; may sleep. */
+static void
+ioc_begin(struct stdata *sd)
+{
 	while (sd->sd_flag & STRIOCWAIT)
 		sd_sleep(sd, 0);
 	sd->sd_flag |= STRIOCWAIT;
 	sd->sd_iocreply = NULL;
-	mp = alloc_wait(sd, sizeof (*ioc), BPRI_HI, false, &error);
-	if (mp != NULL && sio->ic_len > 0 &&
-	    (mp->b_cont = alloc_wait(sd, (size_t)sio->ic_len, BPRI_MED,
-	    false, &error)) == NULL) {
-		freemsg(mp);
-		mp = NULL;
-	}
-	if (mp == NULL) {
-		sd->sd_flag &= ~STRIOCWAIT;
-		ust_unlock(sd->sd_lock);
-		return (fail(error));
-	}
-	mp->b_datap->db_type = M_IOCTL;
-	ioc = (struct iocblk *)(void *)mp->b_wptr;
-	memset(ioc, 0, sizeof (*ioc));
-	ioc->ioc_cmd = sio->ic_cmd;
-	ioc->ioc_id = ++sd->sd_iocid;
-	ioc->ioc_count = (size_t)sio->ic_len;
-	mp->b_wptr += sizeof (*ioc);
-	if (sio->ic_len > 0) {
-		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
-		mp->b_cont->b_wptr += sio->ic_len;
-	}
-	/*
-	 * A hang-up that arrives while the answer is awaited ends the wait;
-	 * one that was there when the ioctl went down does not: a driver may
-	 * answer it (errmod(7) undoes a hang-up so).
-	 */
-	hup_before = (sd->sd_flag & STRHUP) != 0;
-	ust_unlock(sd->sd_lock);
-	putnext(&sd->sd_head->qp_q[1], mp);
+}
 
-	ust_lock(sd->sd_lock);
-	ticks = sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
-	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ;
-	{
-		clock_t start, now;
-
-		(void) drv_getparm(LBOLT, &start);
-		while ((reply = sd->sd_iocreply) == NULL) {
-			if ((sd->sd_flag & STRHUP) && !hup_before) {
-				error = ENXIO;
-				break;
-			}
-			(void) drv_getparm(LBOLT, &now);
-			if (ticks > 0 && now - start >= ticks) {
-				error = ETIME;
-				break;
-			}
-			sd_sleep(sd, ticks > 0 ? ticks - (now - start) : 0);
-		}
-	}
+/* Give it back: sd_lock held. */
+static void
+ioc_end(struct stdata *sd)
+{
 	sd->sd_iocreply = NULL;
 	sd->sd_flag &= ~STRIOCWAIT;
 	sthead_wake(sd);
+}
+
+/*
+ * Send mp down and wait up to ticks (0: for ever) for the reply to the
+ * ioctl in progress: M_IOCACK, M_IOCNAK, or a copy request.  sd_lock held
+ * on entry and on return, dropped to send.  NULL with *errorp: ETIME, or
+ * ENXIO when a hang-up arrives that was not there when the ioctl began
+ * (one that was there does not end the wait: a driver may answer it, as
+ * errmod(7) undoes a hang-up so).
+ */
+static mblk_t *
+ioc_send_wait(struct stdata *sd, mblk_t *mp, long ticks, bool hup_before,
+    int *errorp)
+{
+	clock_t start, now;
+	mblk_t *reply;
+
 	ust_unlock(sd->sd_lock);
-	if (reply == NULL)
-		return (fail(error));
-	ioc = (struct iocblk *)(void *)reply->b_rptr;
-	if (reply->b_datap->db_type == M_IOCNAK) {
+	putnext(&sd->sd_head->qp_q[1], mp);
+	ust_lock(sd->sd_lock);
+	(void) drv_getparm(LBOLT, &start);
+	while ((reply = sd->sd_iocreply) == NULL) {
+		if ((sd->sd_flag & STRHUP) && !hup_before) {
+			*errorp = ENXIO;
+			break;
+		}
+		(void) drv_getparm(LBOLT, &now);
+		if (ticks > 0 && now - start >= ticks) {
+			*errorp = ETIME;
+			break;
+		}
+		sd_sleep(sd, ticks > 0 ? ticks - (now - start) : 0);
+	}
+	sd->sd_iocreply = NULL;
+	return (reply);
+}
+
+/*
+ * Copy n bytes between this process's buffer and the caller's address,
+ * as copyin and copyout would: EFAULT, rather than a crash, when the
+ * address is bad (process_vm_readv/writev check it).  Where the kernel
+ * does not allow those calls, a plain copy.
+ */
+static int
+ucopy(void *kaddr, void *uaddr, size_t n, bool in)
+{
+	struct iovec local = { kaddr, n }, remote = { uaddr, n };
+	ssize_t r;
+
+	if (n == 0)
+		return (0);
+	r = in ? process_vm_readv(getpid(), &local, 1, &remote, 1, 0) :
+	    process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	if (r == (ssize_t)n)
+		return (0);
+	if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
+		if (in)
+			memcpy(kaddr, uaddr, n);
+		else
+			memcpy(uaddr, kaddr, n);
+		return (0);
+	}
+	return (EFAULT);
+}
+
+/*
+ * Carry out the copy request mp (M_COPYIN or M_COPYOUT) and turn it into
+ * the M_IOCDATA that answers it: cp_rval 0 and, for a copy in, the data
+ * in b_cont; or cp_rval the error, and no data.  Returns the error.  A
+ * request the ioctl may not make (I_STR's: not transparent) is refused
+ * with EPROTO, nothing copied.  sd_lock held (dropped while waiting for
+ * memory).
+ */
+static int
+ioc_copy(struct stdata *sd, mblk_t *mp, bool allowed)
+{
+	struct copyreq *cq = (struct copyreq *)(void *)mp->b_rptr;
+	struct copyresp *cp = (struct copyresp *)(void *)mp->b_rptr;
+	mblk_t *data = NULL;
+	int error = 0;
+
+	/* strrput took only a request that holds a whole struct copyreq. */
+	ASSERT(MBLKL(mp) >= (ssize_t)sizeof (*cq));
+	if (!allowed) {
+		error = EPROTO;
+	} else if (DB_TYPE(mp) == M_COPYIN) {
+		if (cq->cq_size > INT32_MAX)
+			error = EINVAL;
+		else if ((data = alloc_wait(sd, cq->cq_size, BPRI_MED, false,
+		    &error)) != NULL &&
+		    (error = ucopy(data->b_wptr, cq->cq_addr, cq->cq_size,
+		    true)) == 0)
+			data->b_wptr += cq->cq_size;
+	} else if (mp->b_cont == NULL ||
+	    (size_t)msgdsize(mp->b_cont) < cq->cq_size) {
+		error = EPROTO;		/* less data than it asks to copy */
+	} else {
+		size_t off = 0;
+
+		for (mblk_t *bp = mp->b_cont; error == 0 && off < cq->cq_size;
+		    bp = bp->b_cont) {
+			size_t k = (size_t)MBLKL(bp);
+
+			if (k > cq->cq_size - off)
+				k = cq->cq_size - off;
+			error = ucopy(bp->b_rptr, cq->cq_addr + off, k, false);
+			off += k;
+		}
+	}
+	freemsg(mp->b_cont);
+	mp->b_cont = NULL;
+	if (error != 0) {
+		freemsg(data);
+		data = NULL;
+	}
+	/* cp_cmd, cp_cr, cp_id and cp_private stay where they were. */
+	cp->cp_rval = (caddr_t)(intptr_t)error;
+	cp->cp_pad1 = 0;
+	cp->cp_pad2 = 0;
+	mp->b_wptr = mp->b_rptr + sizeof (*cp);
+	DB_TYPE(mp) = M_IOCDATA;
+	mp->b_cont = data;
+	return (error);
+}
+
+/*
+ * The answer, M_IOCACK or M_IOCNAK, of the ioctl in progress: the
+ * ioctl's return value, or -1 with errno.  With sio (I_STR), the data
+ * that came back is copied to ic_dp and ic_len set.  Frees reply.
+ */
+static int
+ioc_answer(mblk_t *reply, struct strioctl *sio)
+{
+	struct iocblk *ioc = (struct iocblk *)(void *)reply->b_rptr;
+	int error, rval;
+
+	if (DB_TYPE(reply) == M_IOCNAK) {
 		error = ioc->ioc_error != 0 ? ioc->ioc_error : EINVAL;
 		freemsg(reply);
 		return (fail(error));
@@ -1038,7 +1139,7 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 		return (fail(error));
 	}
 	rval = ioc->ioc_rval;
-	if (sio->ic_dp != NULL) {
+	if (sio != NULL && sio->ic_dp != NULL) {
 		int len = 0;
 
 		for (mblk_t *bp = reply->b_cont; bp != NULL &&
@@ -1054,6 +1155,125 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	}
 	freemsg(reply);
 	return (rval);
+}
+
+/*
+ * Send the M_IOCTL mp down and see the ioctl through: copy requests are
+ * carried out when transparent (and refused, EPROTO, for I_STR, whose
+ * data went down with it), until the M_IOCACK or M_IOCNAK.  The ioctl
+ * slot is held; sd_lock held on entry, not on return.
+ */
+static int
+ioc_run(struct stdata *sd, mblk_t *mp, long ticks, bool transparent,
+    struct strioctl *sio)
+{
+	bool hup_before = (sd->sd_flag & STRHUP) != 0;
+	mblk_t *reply;
+	int error = 0;
+
+	for (;;) {
+		if ((reply = ioc_send_wait(sd, mp, ticks, hup_before,
+		    &error)) == NULL)
+			break;
+		if (DB_TYPE(reply) == M_IOCACK || DB_TYPE(reply) == M_IOCNAK) {
+			ioc_end(sd);
+			ust_unlock(sd->sd_lock);
+			return (ioc_answer(reply, sio));
+		}
+		/* A copy request: answer it, and wait for what comes next. */
+		error = ioc_copy(sd, reply, transparent);
+		mp = reply;
+		if (error != 0) {
+			/* The module frees a failed M_IOCDATA: no answer. */
+			ust_unlock(sd->sd_lock);
+			putnext(&sd->sd_head->qp_q[1], mp);
+			ust_lock(sd->sd_lock);
+			break;
+		}
+	}
+	ioc_end(sd);
+	ust_unlock(sd->sd_lock);
+	return (fail(error));
+}
+
+/* An M_IOCTL for cmd with its iocblk; data (may be NULL) in b_cont. */
+static mblk_t *
+ioc_msg(struct stdata *sd, int cmd, size_t count, int *errorp)
+{
+	struct iocblk *ioc;
+	mblk_t *mp;
+
+	if ((mp = alloc_wait(sd, IOC_BLKSIZE, BPRI_HI, false, errorp)) ==
+	    NULL)
+		return (NULL);
+	mp->b_datap->db_type = M_IOCTL;
+	ioc = (struct iocblk *)(void *)mp->b_wptr;
+	memset(ioc, 0, sizeof (*ioc));
+	ioc->ioc_cmd = cmd;
+	ioc->ioc_id = ++sd->sd_iocid;
+	ioc->ioc_count = count;
+	mp->b_wptr += sizeof (*ioc);
+	return (mp);
+}
+
+/* I_STR: send M_IOCTL down with the caller's data, wait for the reply. */
+static int
+ioc_str(struct stdata *sd, struct strioctl *sio)
+{
+	mblk_t *mp;
+	int error = 0;
+
+	if (sio == NULL || sio->ic_len < 0)
+		return (fail(EINVAL));
+	ust_lock(sd->sd_lock);
+	ioc_begin(sd);
+	mp = ioc_msg(sd, sio->ic_cmd, (size_t)sio->ic_len, &error);
+	if (mp != NULL && sio->ic_len > 0 &&
+	    (mp->b_cont = alloc_wait(sd, (size_t)sio->ic_len, BPRI_MED,
+	    false, &error)) == NULL) {
+		freemsg(mp);
+		mp = NULL;
+	}
+	if (mp == NULL) {
+		ioc_end(sd);
+		ust_unlock(sd->sd_lock);
+		return (fail(error));
+	}
+	if (sio->ic_len > 0) {
+		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
+		mp->b_cont->b_wptr += sio->ic_len;
+	}
+	return (ioc_run(sd, mp, sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
+	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ, false, sio));
+}
+
+/*
+ * A transparent ioctl: cmd goes down as M_IOCTL, ioc_count TRANSPARENT,
+ * with arg in b_cont; the module's copy requests are carried out against
+ * the caller's memory.  Each step waits up to IOC_DEFTIMEOUT seconds.
+ */
+static int
+ioc_transparent(struct stdata *sd, int cmd, intptr_t arg)
+{
+	mblk_t *mp;
+	int error = 0;
+
+	ust_lock(sd->sd_lock);
+	ioc_begin(sd);
+	mp = ioc_msg(sd, cmd, TRANSPARENT, &error);
+	if (mp != NULL && (mp->b_cont = alloc_wait(sd, sizeof (arg),
+	    BPRI_MED, false, &error)) == NULL) {
+		freemsg(mp);
+		mp = NULL;
+	}
+	if (mp == NULL) {
+		ioc_end(sd);
+		ust_unlock(sd->sd_lock);
+		return (fail(error));
+	}
+	memcpy(mp->b_cont->b_wptr, &arg, sizeof (arg));
+	mp->b_cont->b_wptr += sizeof (arg);
+	return (ioc_run(sd, mp, IOC_DEFTIMEOUT * HZ, true, NULL));
 }
 
 /* I_FLUSH, I_FLUSHBAND: flush the head, and send M_FLUSH down. */
@@ -1263,7 +1483,10 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		rval = ioc_str(sd, argp);
 		return (rval);
 	default:
-		return (fail(EINVAL));
+		/* Unknown STREAMS ioctls are ours to refuse; others go down. */
+		if ((cmd & ~0xff) == STR)
+			return (fail(EINVAL));
+		return (ioc_transparent(sd, cmd, arg));
 	}
 }
 

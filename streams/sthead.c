@@ -18,7 +18,9 @@
  *       band); FLUSHW turns the message around, down the write side.
  *   M_SETOPTS  read option, write offset, packet sizes, water marks,
  *       error option.
- *   M_IOCACK, M_IOCNAK  the reply to the ioctl waiting in I_STR.
+ *   M_IOCACK, M_IOCNAK  the reply to the ioctl waiting (I_STR or
+ *                       transparent);
+ *   M_COPYIN, M_COPYOUT a transparent ioctl's copy request, for it.
  *   anything else is freed.
  *
  * Write side: messages from the application are passed down with
@@ -244,12 +246,18 @@ strrput(queue_t *q, mblk_t *mp)
 		strrput_setopts(sd, q, mp);
 		break;
 	case M_IOCACK:
-	case M_IOCNAK: {
+	case M_IOCNAK:
+	case M_COPYIN:
+	case M_COPYOUT: {
 		struct iocblk *ioc = (struct iocblk *)(void *)mp->b_rptr;
+		size_t need = DB_TYPE(mp) == M_COPYIN ||
+		    DB_TYPE(mp) == M_COPYOUT ? sizeof (struct copyreq) :
+		    sizeof (*ioc);
 
+		/* cq_id is where ioc_id is (stcalls.c). */
 		ust_lock(sd->sd_lock);
 		if ((sd->sd_flag & STRIOCWAIT) && sd->sd_iocreply == NULL &&
-		    MBLKL(mp) >= (ssize_t)sizeof (*ioc) &&
+		    MBLKL(mp) >= (ssize_t)need &&
 		    ioc->ioc_id == sd->sd_iocid) {
 			sd->sd_iocreply = mp;
 			mp = NULL;

@@ -288,6 +288,46 @@ struct iocblk {
 };
 
 /*
+ * Transparent ioctls.  An ioctl command the stream head does not know is
+ * sent down as M_IOCTL with ioc_count TRANSPARENT and, in b_cont, the
+ * caller's argument (an intptr_t: usually the address of its data).  A
+ * module asks the stream head to copy data in from, or out to, the
+ * caller's address by turning the message into M_COPYIN or M_COPYOUT (a
+ * struct copyreq; for M_COPYOUT the data in b_cont); the stream head
+ * answers each with M_IOCDATA (a struct copyresp; for a copy in, the data
+ * in b_cont), and the module ends the ioctl with M_IOCACK or M_IOCNAK.
+ * The three structures share their first fields and their cq_private /
+ * cp_private slot, so that one message goes back and forth, changed in
+ * place; the stream head makes its block large enough for any of them.
+ */
+#define	TRANSPARENT	((size_t)-1)
+
+/* M_COPYIN, M_COPYOUT: what to copy. */
+struct copyreq {
+	int		cq_cmd;		/* ioctl command (from ioc_cmd) */
+	cred_t		*cq_cr;		/* credentials */
+	uint_t		cq_id;		/* ioctl id (from ioc_id) */
+	caddr_t		cq_addr;	/* the caller's address */
+	size_t		cq_size;	/* bytes to copy */
+	int		cq_flag;	/* reserved: 0 */
+	mblk_t		*cq_private;	/* the module's; handed back */
+	long		cq_filler[4];
+};
+
+/* M_IOCDATA: how the copy went. */
+struct copyresp {
+	int		cp_cmd;		/* ioctl command */
+	cred_t		*cp_cr;		/* credentials */
+	uint_t		cp_id;		/* ioctl id */
+	caddr_t		cp_rval;	/* 0: copied; else it failed, and the
+					   ioctl with it: free the message */
+	size_t		cp_pad1;
+	int		cp_pad2;
+	mblk_t		*cp_private;	/* cq_private, handed back */
+	long		cp_filler[4];
+};
+
+/*
  * M_SETOPTS: stream head options.
  */
 struct stroptions {

@@ -22,5 +22,9 @@
 /* Answer an M_IOCTL in place and send it back up (streams/mioc.c). */
 extern void miocack(queue_t *wq, mblk_t *mp, int count, int rval);
 extern void miocnak(queue_t *wq, mblk_t *mp, int count, int error);
+extern void mcopyin(mblk_t *mp, void *priv, size_t size, void *useraddr);
+extern void mcopyout(mblk_t *mp, void *priv, size_t size, void *useraddr,
+    mblk_t *dp);
+extern int miocpullup(mblk_t *mp, size_t size);
 
 #endif	/* _SYS_STRSUN_H */

@@ -24,5 +24,6 @@ typedef int		pl_t;		/* interrupt priority level */
 typedef int		bufcall_id_t;	/* bufcall identifier; 0 is "none" */
 typedef uint32_t	major_t;
 typedef uint32_t	minor_t;
+typedef char		*caddr_t;	/* an address in the caller's space */
 
 #endif	/* _SYS_USTREAMS_TYPES_H */
