@@ -1276,6 +1276,147 @@ ioc_transparent(struct stdata *sd, int cmd, intptr_t arg)
 	return (ioc_run(sd, mp, IOC_DEFTIMEOUT * HZ, true, NULL));
 }
 
+/*
+ * Copy a message part, from mp to the first block of another kind (or,
+ * for the control part, the first M_DATA one), into sb without taking it
+ * off: len -1 when the part is absent or not asked for (maxlen < 0), as
+ * getmsg says.  Returns the first block after the part.
+ */
+static mblk_t *
+peek_part(mblk_t *mp, bool ctl, struct strbuf *sb)
+{
+	int len = 0;
+
+	if (mp == NULL || (mp->b_datap->db_type != M_DATA) != ctl) {
+		sb->len = -1;
+		return (mp);
+	}
+	for (; mp != NULL && (mp->b_datap->db_type != M_DATA) == ctl;
+	    mp = mp->b_cont) {
+		int n = (int)MBLKL(mp);
+
+		if (sb->maxlen < 0)
+			continue;
+		if (n > sb->maxlen - len)
+			n = sb->maxlen - len;
+		if (n > 0) {
+			memcpy(sb->buf + len, mp->b_rptr, (size_t)n);
+			len += n;
+		}
+	}
+	sb->len = sb->maxlen < 0 ? -1 : len;
+	return (mp);
+}
+
+/*
+ * I_PEEK: the first message on the read queue, copied as getmsg would
+ * take it but left there.  1, or 0 when there is none (or, with RS_HIPRI,
+ * when it is not a high-priority one).
+ */
+static int
+ioc_peek(struct stdata *sd, struct strpeek *sp)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	mblk_t *mp;
+
+	if (sp == NULL || (sp->flags != 0 && sp->flags != RS_HIPRI))
+		return (fail(EINVAL));
+	qu_lock(rq);
+	if ((mp = rq->q_first) == NULL || (sp->flags == RS_HIPRI &&
+	    mp->b_datap->db_type < QPCTL)) {
+		qu_unlock(rq);
+		return (0);
+	}
+	sp->flags = mp->b_datap->db_type >= QPCTL ? RS_HIPRI : 0;
+	mp = peek_part(mp, true, &sp->ctlbuf);
+	(void) peek_part(mp, false, &sp->databuf);
+	qu_unlock(rq);
+	return (1);
+}
+
+/*
+ * I_LIST: with NULL, the number of modules and the driver; else their
+ * names, from the one below the stream head down, sl_nmods at most.
+ */
+static int
+ioc_list(struct stdata *sd, struct str_list *sl)
+{
+	int n = 0;
+
+	if (sl != NULL && (sl->sl_nmods < 1 || sl->sl_modlist == NULL))
+		return (fail(EINVAL));
+	pthread_mutex_lock(&sd->sd_plumb);
+	for (queue_t *q = q_next_load(&sd->sd_head->qp_q[1]); q != NULL;
+	    q = QPAIR(q) == sd->sd_drv ? NULL : q_next_load(q)) {
+		if (sl != NULL) {
+			if (n == sl->sl_nmods)
+				break;
+			(void) strlcpy(sl->sl_modlist[n].l_name,
+			    QPAIR(q)->qp_sw->ms_name,
+			    sizeof (sl->sl_modlist[n].l_name));
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&sd->sd_plumb);
+	if (sl == NULL)
+		return (n);
+	sl->sl_nmods = n;
+	return (0);
+}
+
+/*
+ * I_ATMARK, I_CKBAND, I_GETBAND: what the read queue holds.
+ *  I_ATMARK (ANYMARK or LASTMARK): 1 when the first message is marked
+ *    (MSGMARK) -- with LASTMARK, and no other one after it is -- else 0.
+ *  I_CKBAND (a band): 1 when a message of that band is queued, else 0.
+ *  I_GETBAND (int *): the first message's band; ENODATA when none.
+ */
+static int
+ioc_readq(struct stdata *sd, int cmd, intptr_t arg, void *argp)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	int rval = 0;
+	mblk_t *mp;
+
+	if ((cmd == I_ATMARK && arg != ANYMARK && arg != LASTMARK) ||
+	    (cmd == I_CKBAND && (arg < 0 || arg > 255)) ||
+	    (cmd == I_GETBAND && argp == NULL))
+		return (fail(EINVAL));
+	qu_lock(rq);
+	mp = rq->q_first;
+	switch (cmd) {
+	case I_ATMARK:
+		if (mp != NULL && (mp->b_flag & MSGMARK)) {
+			rval = 1;
+			if (arg == LASTMARK) {
+				for (mblk_t *np = mp->b_next; np != NULL;
+				    np = np->b_next) {
+					if (np->b_flag & MSGMARK)
+						rval = 0;
+				}
+			}
+		}
+		break;
+	case I_CKBAND:
+		for (; mp != NULL; mp = mp->b_next) {
+			if (mp->b_datap->db_type < QPCTL &&
+			    mp->b_band == (unsigned char)arg) {
+				rval = 1;
+				break;
+			}
+		}
+		break;
+	default:
+		if (mp == NULL)
+			rval = -1;
+		else
+			*(int *)argp = mp->b_band;
+		break;
+	}
+	qu_unlock(rq);
+	return (rval < 0 ? fail(ENODATA) : rval);
+}
+
 /* I_FLUSH, I_FLUSHBAND: flush the head, and send M_FLUSH down. */
 static int
 ioc_flush(struct stdata *sd, int flag, int band, bool banded)
@@ -1305,10 +1446,12 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
 
 /*
  * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
- * I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_SRDOPT, I_GRDOPT, I_SWROPT,
- * I_GWROPT, I_SERROPT, I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_STR (see
- * <sys/stropts.h> and the man page for each one's argument and result).
- * -1 with errno on failure.  Base context; may block.
+ * I_LIST, I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_PEEK, I_ATMARK,
+ * I_CKBAND, I_GETBAND, I_SRDOPT, I_GRDOPT, I_SWROPT, I_GWROPT, I_SERROPT,
+ * I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_STR; any command outside the
+ * STREAMS range goes down as a transparent ioctl (see <sys/stropts.h>
+ * and the man page for each one's argument and result).  -1 with errno
+ * on failure.  Base context; may block.
  */
 int
 ustreams_ioctl(int sdi, int cmd, ...)
@@ -1335,6 +1478,8 @@ ustreams_ioctl(int sdi, int cmd, ...)
 	case I_SRDOPT:
 	case I_SWROPT:
 	case I_SERROPT:
+	case I_ATMARK:
+	case I_CKBAND:
 		arg = va_arg(ap, int);
 		argp = NULL;
 		break;
@@ -1426,6 +1571,14 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		*(int *)argp = (int)bytes;
 		return (n);
 	}
+	case I_PEEK:
+		return (ioc_peek(sd, argp));
+	case I_LIST:
+		return (ioc_list(sd, argp));
+	case I_ATMARK:
+	case I_CKBAND:
+	case I_GETBAND:
+		return (ioc_readq(sd, cmd, arg, argp));
 	case I_SRDOPT:
 		if ((arg & ~(RMODEMASK | RPROTMASK)) != 0 ||
 		    (arg & RMODEMASK) == RMODEMASK)

@@ -38,6 +38,11 @@ extern "C" {
 #define	I_CANPUT	(STR | 042)
 #define	I_SERROPT	(STR | 043)
 #define	I_GERROPT	(STR | 044)
+#define	I_PEEK		(STR | 017)
+#define	I_LIST		(STR | 025)
+#define	I_CKBAND	(STR | 035)
+#define	I_GETBAND	(STR | 036)
+#define	I_ATMARK	(STR | 037)
 
 #define	FMNAMESZ	31	/* longest module name */
 
@@ -91,6 +96,27 @@ struct strioctl {
 	int		ic_len;		/* bytes of data in, then out */
 	char		*ic_dp;		/* the data */
 };
+
+/* I_PEEK: the first message, left where it is. */
+struct strpeek {
+	struct strbuf	ctlbuf;		/* its control part */
+	struct strbuf	databuf;	/* its data part */
+	long		flags;		/* in: RS_HIPRI or 0; out: its class */
+};
+
+/* I_LIST: the names of the modules and the driver, top down. */
+struct str_mlist {
+	char		l_name[FMNAMESZ + 1];
+};
+
+struct str_list {
+	int		sl_nmods;	/* in: room; out: names given */
+	struct str_mlist *sl_modlist;
+};
+
+/* I_ATMARK */
+#define	ANYMARK		0x01	/* the first message is marked */
+#define	LASTMARK	0x02	/* ... and is the last marked one */
 
 struct bandinfo {
 	unsigned char	bi_pri;
