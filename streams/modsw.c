@@ -21,6 +21,21 @@ static pthread_mutex_t modsw_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct modsw modsw[USTREAMS_NMODSW];
 static bool modsw_used[USTREAMS_NMODSW];
 
+/*
+ * A multiplexing driver's lower side: both qinits or neither, each with a
+ * put procedure and a module_info, as the upper ones; a module has none.
+ */
+static bool
+mux_qinits_ok(const struct streamtab *tab, bool driver)
+{
+	const struct qinit *r = tab->st_muxrinit, *w = tab->st_muxwinit;
+
+	if (r == NULL && w == NULL)
+		return (true);
+	return (driver && r != NULL && w != NULL && r->qi_putp != NULL &&
+	    w->qi_putp != NULL && r->qi_minfo != NULL && w->qi_minfo != NULL);
+}
+
 static int
 modsw_register(const char *name, struct streamtab *tab, int flags,
     bool driver)
@@ -35,7 +50,7 @@ modsw_register(const char *name, struct streamtab *tab, int flags,
 	    tab->st_rdinit->qi_minfo == NULL ||
 	    tab->st_wrinit->qi_minfo == NULL ||
 	    tab->st_wrinit->qi_putp == NULL || tab->st_rdinit->qi_putp == NULL ||
-	    (flags & ~USTREAMS_MTSAFE) != 0)
+	    (flags & ~USTREAMS_MTSAFE) != 0 || !mux_qinits_ok(tab, driver))
 		return (EINVAL);
 	pthread_mutex_lock(&modsw_lock);
 	for (int i = 0; i < USTREAMS_NMODSW; i++) {

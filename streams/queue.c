@@ -190,7 +190,7 @@ backenable(queue_t *q)
 {
 	str_rcu_read_lock();
 	for (q = backq(q); q != NULL; q = backq(q)) {
-		if (q->q_qinfo->qi_srvp != NULL) {
+		if (q_qinfo_load(q)->qi_srvp != NULL) {
 			QLOCK(q);
 			qflag_set(&q->q_flag, QBACK);
 			QUNLOCK(q);
@@ -420,7 +420,7 @@ bcanput(queue_t *q, unsigned char pri)
 	int ok = 1;
 
 	str_rcu_read_lock();
-	while (q->q_qinfo->qi_srvp == NULL && q_next_load(q) != NULL)
+	while (q_qinfo_load(q)->qi_srvp == NULL && q_next_load(q) != NULL)
 		q = q_next_load(q);
 	/*
 	 * Not full: yes, without the lock (see qflag_get).  The answer may be

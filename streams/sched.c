@@ -76,7 +76,7 @@ str_synchronize_rcu(void)
 static void
 run_srv(queue_t *q)
 {
-	struct qinit *qi = q->q_qinfo;
+	struct qinit *qi = q_qinfo_load(q);
 	bool on;
 
 	qu_lock(q);
@@ -98,7 +98,7 @@ run_srv(queue_t *q)
 static void
 run_put(queue_t *q, mblk_t *mp)
 {
-	struct qinit *qi = q->q_qinfo;
+	struct qinit *qi = q_qinfo_load(q);
 
 	if (__builtin_expect(atomic_load_explicit(&QPAIR(q)->qp_forward,
 	    memory_order_acquire), 0)) {
@@ -313,7 +313,7 @@ sched_init_queue(queue_t *q)
 void
 qenable(queue_t *q)
 {
-	if (q->q_qinfo->qi_srvp == NULL)
+	if (q_qinfo_load(q)->qi_srvp == NULL)
 		return;
 	qu_lock(q);
 	if (!(q->q_flag & QENAB) && (q->q_flag & QPROCSON)) {

@@ -304,9 +304,21 @@ sd_close(struct stdata *sd, bool drain)
 	stream_unplumb(sd);
 	pthread_mutex_unlock(&sd->sd_plumb);
 	kmutex_lock(&sd_table_lock);
-	sd_table[sd->sd_index] = NULL;
+	if (sd->sd_index >= 0)		/* -1: closed while linked */
+		sd_table[sd->sd_index] = NULL;
 	kmutex_unlock(&sd_table_lock);
 	sd_free(sd);
+}
+
+/*
+ * The close of a stream unlinked after its descriptor was closed; it may
+ * be a mux's controlling stream itself.
+ */
+void
+sthead_close(struct stdata *sd)
+{
+	mux_close_upper(sd);
+	sd_close(sd, true);
 }
 
 /*
@@ -324,8 +336,27 @@ ustreams_close(int sdi)
 	if (sd == NULL)
 		return (fail(EBADF));
 	ust_may_sleep("ustreams_close", __builtin_return_address(0));
+	if (mux_close_lower(sd)) {
+		/* Linked below a mux: the unlink closes the stream. */
+		kmutex_lock(&sd_table_lock);
+		sd_table[sd->sd_index] = NULL;
+		sd->sd_index = -1;
+		kmutex_unlock(&sd_table_lock);
+		return (0);
+	}
+	mux_close_upper(sd);
 	sd_close(sd, true);
 	return (0);
+}
+
+/*
+ * A stream linked below a mux is the mux's: the application's calls on
+ * it fail (EINVAL) until it is unlinked.
+ */
+static inline bool
+sd_linked(struct stdata *sd)
+{
+	return (atomic_load_explicit(&sd->sd_linked, memory_order_acquire));
 }
 
 /* Report (and, if non-persistent, clear) a pending read or write error. */
@@ -394,6 +425,8 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	ust_may_sleep("ustreams_read", __builtin_return_address(0));
 	rq = &sd->sd_head->qp_q[0];
 	ust_exec_defer();
@@ -623,6 +656,8 @@ ustreams_write(int sdi, const void *buf, size_t nbytes)
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	ust_may_sleep("ustreams_write", __builtin_return_address(0));
 	wq = &sd->sd_head->qp_q[1];
 	nonblock = (sd->sd_oflag & O_NONBLOCK) != 0;
@@ -758,6 +793,8 @@ ustreams_getpmsg(int sdi, struct strbuf *ctl, struct strbuf *data,
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	if (flagsp == NULL || (*flagsp != MSG_HIPRI && *flagsp != MSG_ANY &&
 	    *flagsp != MSG_BAND) || (*flagsp == MSG_BAND && bandp == NULL))
 		return (fail(EINVAL));
@@ -881,6 +918,8 @@ ustreams_putpmsg(int sdi, const struct strbuf *ctl, const struct strbuf *data,
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	if ((flags != MSG_HIPRI && flags != MSG_BAND) || band < 0 ||
 	    band > 255 || (hipri && (clen < 0 || band != 0)))
 		return (fail(EINVAL));
@@ -1247,6 +1286,13 @@ ioc_str(struct stdata *sd, struct strioctl *sio)
 	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ, false, sio));
 }
 
+/* I_STR for the framework (mux.c): the ioctl's value, or -1 and errno. */
+int
+sthead_strioctl(struct stdata *sd, struct strioctl *sio)
+{
+	return (ioc_str(sd, sio));
+}
+
 /*
  * A transparent ioctl: cmd goes down as M_IOCTL, ioc_count TRANSPARENT,
  * with arg in b_cont; the module's copy requests are carried out against
@@ -1448,7 +1494,8 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
  * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
  * I_LIST, I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_PEEK, I_ATMARK,
  * I_CKBAND, I_GETBAND, I_SRDOPT, I_GRDOPT, I_SWROPT, I_GWROPT, I_SERROPT,
- * I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_STR; any command outside the
+ * I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_LINK, I_PLINK, I_UNLINK,
+ * I_PUNLINK (mux.c), I_STR; any command outside the
  * STREAMS range goes down as a transparent ioctl (see <sys/stropts.h>
  * and the man page for each one's argument and result).  -1 with errno
  * on failure.  Base context; may block.
@@ -1465,6 +1512,8 @@ ustreams_ioctl(int sdi, int cmd, ...)
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	ust_may_sleep("ustreams_ioctl", __builtin_return_address(0));
 	/* Each command's argument, read as the type the caller passes. */
 	va_start(ap, cmd);
@@ -1480,6 +1529,10 @@ ustreams_ioctl(int sdi, int cmd, ...)
 	case I_SERROPT:
 	case I_ATMARK:
 	case I_CKBAND:
+	case I_LINK:
+	case I_PLINK:
+	case I_UNLINK:
+	case I_PUNLINK:
 		arg = va_arg(ap, int);
 		argp = NULL;
 		break;
@@ -1571,6 +1624,12 @@ ustreams_ioctl(int sdi, int cmd, ...)
 		*(int *)argp = (int)bytes;
 		return (n);
 	}
+	case I_LINK:
+	case I_PLINK:
+		return (mux_link(sd, (int)arg, cmd == I_PLINK));
+	case I_UNLINK:
+	case I_PUNLINK:
+		return (mux_unlink(sd, (int)arg, cmd == I_PUNLINK));
 	case I_PEEK:
 		return (ioc_peek(sd, argp));
 	case I_LIST:
@@ -1780,6 +1839,9 @@ static void
 stcalls_fini(void)
 {
 	int n = 0;
+
+	/* Links first: a stream closed while linked is closed by its unlink. */
+	mux_shutdown();
 
 	for (int i = 0; i < USTREAMS_NSTREAMS; i++) {
 		struct stdata *sd = sd_lookup(i);

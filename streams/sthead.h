@@ -60,6 +60,10 @@ struct stdata {
 	dev_t		sd_dev;
 	int		sd_efd;		/* eventfd for the application's poll */
 	bool		sd_efd_set;
+	_Atomic bool	sd_linked;	/* below a mux (mux.c: changed under
+					   mux_lock, read anywhere) */
+	bool		sd_lclosed;	/* ... and its descriptor closed;
+					   mux_lock */
 };
 
 extern struct stdata *sd_lookup(int sd);
@@ -71,6 +75,17 @@ extern struct streamtab sthead_info;
 extern int stream_push(struct stdata *sd, struct modsw *sw);
 extern int stream_pop(struct stdata *sd);
 extern void stream_unplumb(struct stdata *sd);
+
+/* stcalls.c, for mux.c: an I_STR round trip; a close. */
+extern int sthead_strioctl(struct stdata *sd, struct strioctl *sio);
+extern void sthead_close(struct stdata *sd);
+
+/* mux.c */
+extern int mux_link(struct stdata *upper, int lowersd, bool persistent);
+extern int mux_unlink(struct stdata *upper, int muxid, bool persistent);
+extern void mux_close_upper(struct stdata *upper);
+extern bool mux_close_lower(struct stdata *lower);
+extern void mux_shutdown(void);
 
 /* freeze.c: q_next of the stream's queues is changed only between these. */
 extern void stream_relink_enter(struct stdata *sd);

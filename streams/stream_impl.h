@@ -219,6 +219,25 @@ str_rcu_resume(unsigned depth)
 }
 
 /*
+ * q_qinfo changes only when a stream is linked below a multiplexing
+ * driver or unlinked (mux.c): the stream head's queue pair then takes the
+ * mux's lower qinit, or its own back.  The framework reads it with these,
+ * so that a thread that enables or flow-controls such a queue at that
+ * moment reads one or the other.
+ */
+static inline struct qinit *
+q_qinfo_load(const queue_t *q)
+{
+	return (__atomic_load_n(&q->q_qinfo, __ATOMIC_ACQUIRE));
+}
+
+static inline void
+q_qinfo_store(queue_t *q, struct qinit *qi)
+{
+	__atomic_store_n(&q->q_qinfo, qi, __ATOMIC_RELEASE);
+}
+
+/*
  * q_flag (and a band's qb_flag) changes only under the queue's qu_lock,
  * and each change is one relaxed atomic store, so that bcanput can test
  * QFULL without taking the lock (qflag_get).  Under the lock a plain read

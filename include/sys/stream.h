@@ -302,6 +302,19 @@ struct iocblk {
  */
 #define	TRANSPARENT	((size_t)-1)
 
+/*
+ * I_LINK, I_PLINK, I_UNLINK, I_PUNLINK: the data of the M_IOCTL a
+ * multiplexing driver gets when a stream is linked below it or unlinked.
+ */
+struct linkblk {
+	queue_t		*l_qtop;	/* the mux's upper write queue */
+	queue_t		*l_qbot;	/* the lower stream's top write queue,
+					   now the mux's lower write queue */
+	int		l_index;	/* the link's identifier (mux id) */
+};
+
+#define	MUXID_ALL	(-1)		/* I_UNLINK, I_PUNLINK: every link */
+
 /* M_COPYIN, M_COPYOUT: what to copy. */
 struct copyreq {
 	int		cq_cmd;		/* ioctl command (from ioc_cmd) */
