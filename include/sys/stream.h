@@ -439,6 +439,10 @@ extern physreq_t *physreq_alloc(int flag);
 extern void physreq_free(physreq_t *preqp);
 extern int physreq_prep(physreq_t *preqp, int flag);
 
+/* Messages that meet physical requirements (streams/msgphys.c). */
+extern mblk_t *msgphysreq(mblk_t *mp, physreq_t *preqp);
+extern mblk_t *msgpullup_physreq(mblk_t *mp, int len, physreq_t *preqp);
+
 /* Recovery from allocation failure (streams/bufcall.c). */
 extern bufcall_id_t bufcall(uint_t size, int pri, void (*func)(void *),
     void *arg);
