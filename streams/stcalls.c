@@ -47,6 +47,8 @@
 #include "sthead.h"
 
 #define	IOC_DEFTIMEOUT	15	/* seconds, for ic_timout 0 */
+#define	S_ALLEVENTS	(S_INPUT | S_HIPRI | S_OUTPUT | S_MSG | S_ERROR | \
+	S_HANGUP | S_RDNORM | S_RDBAND | S_WRBAND | S_BANDURG)
 
 static kmutex_t sd_table_lock = KMUTEX_INITIALIZER;
 static _Atomic(struct stdata *) sd_table[USTREAMS_NSTREAMS];
@@ -389,8 +391,11 @@ read_wait(struct stdata *sd, int *errp)
 	for (;;) {
 		if ((*errp = take_error(sd, true)) != 0)
 			return (NULL);
-		if ((mp = getq(rq)) != NULL)
+		sthead_front_signals(sd);
+		if ((mp = getq(rq)) != NULL) {
+			sthead_front_signals(sd);	/* behind it */
 			return (mp);
+		}
 		if (sd->sd_flag & STRHUP) {
 			*errp = 0;
 			return (NULL);
@@ -1494,8 +1499,8 @@ ioc_flush(struct stdata *sd, int flag, int band, bool banded)
  * ustreams_ioctl - the STREAMS ioctls: I_PUSH, I_POP, I_LOOK, I_FIND,
  * I_LIST, I_FLUSH, I_FLUSHBAND, I_CANPUT, I_NREAD, I_PEEK, I_ATMARK,
  * I_CKBAND, I_GETBAND, I_SRDOPT, I_GRDOPT, I_SWROPT, I_GWROPT, I_SERROPT,
- * I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_LINK, I_PLINK, I_UNLINK,
- * I_PUNLINK (mux.c), I_STR; any command outside the
+ * I_GERROPT, I_SETCLTIME, I_GETCLTIME, I_SETSIG, I_GETSIG, I_LINK,
+ * I_PLINK, I_UNLINK, I_PUNLINK (mux.c), I_STR; any command outside the
  * STREAMS range goes down as a transparent ioctl (see <sys/stropts.h>
  * and the man page for each one's argument and result).  -1 with errno
  * on failure.  Base context; may block.
@@ -1529,6 +1534,7 @@ ustreams_ioctl(int sdi, int cmd, ...)
 	case I_SERROPT:
 	case I_ATMARK:
 	case I_CKBAND:
+	case I_SETSIG:
 	case I_LINK:
 	case I_PLINK:
 	case I_UNLINK:
@@ -1630,6 +1636,28 @@ ustreams_ioctl(int sdi, int cmd, ...)
 	case I_UNLINK:
 	case I_PUNLINK:
 		return (mux_unlink(sd, (int)arg, cmd == I_PUNLINK));
+	case I_SETSIG:
+		/* 0 cancels: only what was asked can be. */
+		if ((arg & ~S_ALLEVENTS) != 0 ||
+		    ((arg & S_BANDURG) && !(arg & S_RDBAND)))
+			return (fail(EINVAL));
+		ust_lock(sd->sd_lock);
+		if (arg == 0 && sd->sd_sigflags == 0)
+			error = EINVAL;
+		else
+			sd->sd_sigflags = (int)arg;
+		ust_unlock(sd->sd_lock);
+		return (error != 0 ? fail(error) : 0);
+	case I_GETSIG:
+		if (argp == NULL)
+			return (fail(EINVAL));
+		ust_lock(sd->sd_lock);
+		if (sd->sd_sigflags == 0)
+			error = EINVAL;
+		else
+			*(int *)argp = sd->sd_sigflags;
+		ust_unlock(sd->sd_lock);
+		return (error != 0 ? fail(error) : 0);
 	case I_PEEK:
 		return (ioc_peek(sd, argp));
 	case I_LIST:

@@ -21,6 +21,9 @@
  *   M_IOCACK, M_IOCNAK  the reply to the ioctl waiting (I_STR or
  *                       transparent);
  *   M_COPYIN, M_COPYOUT a transparent ioctl's copy request, for it.
+ *   M_PCSIG    its signal, at once; M_SIG: queued, and its signal sent
+ *       when it reaches the front of the queue (read_wait).
+ *   SIGPOLL for the events asked for with I_SETSIG (sthead_sendsig).
  *   anything else is freed.
  *
  * Write side: messages from the application are passed down with
@@ -34,6 +37,7 @@
 #include <sys/cmn_err.h>
 #include <sys/debug.h>
 
+#include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -107,6 +111,82 @@ sthead_wake(struct stdata *sd)
 	stcalls_poll_wake();
 }
 
+/*
+ * Signals.  SVR4 sends them to the processes registered with I_SETSIG
+ * for an event, and M_SIG and M_PCSIG to the stream's process group;
+ * here every stream belongs to this one process, so each goes to it
+ * (kill(getpid())): SIGPOLL for an event asked for -- SIGURG instead for
+ * banded input with S_BANDURG -- and a driver's M_SIG or M_PCSIG signal
+ * as it says, a SIGPOLL one only to a process that asked for S_MSG.
+ * sd_lock held.
+ */
+void
+sthead_sendsig(struct stdata *sd, int events, bool band)
+{
+	int ev = sd->sd_sigflags & events;
+
+	ASSERT(LOCK_OWNED(sd->sd_lock));
+	if (ev == 0)
+		return;
+	(void) kill(getpid(), band && (ev & S_RDBAND) &&
+	    (sd->sd_sigflags & S_BANDURG) ? SIGURG : SIGPOLL);
+}
+
+void
+sthead_signal(struct stdata *sd, int sig)
+{
+	ASSERT(LOCK_OWNED(sd->sd_lock));
+	if (sig <= 0 || sig >= NSIG)
+		return;
+	if (sig == SIGPOLL && !(sd->sd_sigflags & S_MSG))
+		return;
+	(void) kill(getpid(), sig);
+}
+
+/* The signal an M_SIG or M_PCSIG carries, freeing it. */
+static void
+sthead_sigmsg(struct stdata *sd, mblk_t *mp)
+{
+	if (MBLKL(mp) >= 1)
+		sthead_signal(sd, mp->b_rptr[0]);
+	freemsg(mp);
+}
+
+/*
+ * M_SIG messages that have reached the front of the read queue: their
+ * signals go now, in order.  Called after a message is taken off the
+ * queue.  sd_lock held.
+ */
+void
+sthead_front_signals(struct stdata *sd)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+
+	for (;;) {
+		mblk_t *mp;
+
+		qu_lock(rq);
+		mp = rq->q_first;
+		qu_unlock(rq);
+		if (mp == NULL || mp->b_datap->db_type != M_SIG)
+			return;
+		rmvq(rq, mp);
+		sthead_sigmsg(sd, mp);
+	}
+}
+
+/* Was mp put first on q? */
+static bool
+is_first(queue_t *q, mblk_t *mp)
+{
+	bool first;
+
+	qu_lock(q);
+	first = q->q_first == mp;
+	qu_unlock(q);
+	return (first);
+}
+
 static void
 strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 {
@@ -127,6 +207,7 @@ strrput_error(struct stdata *sd, queue_t *q, mblk_t *mp)
 	}
 	sthead_efd_sync(sd);		/* an error may have been cleared */
 	sthead_wake(sd);
+	sthead_sendsig(sd, S_ERROR, false);
 	ust_unlock(sd->sd_lock);
 	freemsg(mp);
 	if (flush & FLUSHR)
@@ -197,17 +278,46 @@ strrput(queue_t *q, mblk_t *mp)
 		if (!queue_has_hipri(q)) {
 			(void) putq(q, mp);	/* band 0: cannot fail */
 			sthead_wake(sd);
+			sthead_sendsig(sd, S_HIPRI, false);
 			mp = NULL;
 		}
 		ust_unlock(sd->sd_lock);
 		freemsg(mp);
 		break;
 	case M_DATA:
-	case M_PROTO:
+	case M_PROTO: {
+		unsigned char band = mp->b_band;
+
 		ust_lock(sd->sd_lock);
 		if (!putq(q, mp))
 			freemsg(mp);
+		else if (sd->sd_sigflags != 0 && is_first(q, mp))
+			sthead_sendsig(sd, S_INPUT |
+			    (band > 0 ? S_RDBAND : S_RDNORM), band > 0);
 		sthead_wake(sd);
+		ust_unlock(sd->sd_lock);
+		break;
+	}
+	case M_SIG: {
+		bool empty;
+
+		/*
+		 * In order with the data: the signal goes when the message
+		 * reaches the front of the queue -- now, if it is empty
+		 * (readers take messages under sd_lock: it stays so).
+		 */
+		ust_lock(sd->sd_lock);
+		qu_lock(q);
+		empty = q->q_first == NULL;
+		qu_unlock(q);
+		if (empty || !putq(q, mp))
+			sthead_sigmsg(sd, mp);
+		ust_unlock(sd->sd_lock);
+		break;
+	}
+	case M_PCSIG:
+		ust_lock(sd->sd_lock);
+		sthead_sigmsg(sd, mp);
 		ust_unlock(sd->sd_lock);
 		break;
 	case M_ERROR:
@@ -216,10 +326,12 @@ strrput(queue_t *q, mblk_t *mp)
 	case M_HANGUP:
 	case M_UNHANGUP:
 		ust_lock(sd->sd_lock);
-		if (mp->b_datap->db_type == M_HANGUP)
+		if (mp->b_datap->db_type == M_HANGUP) {
 			sd->sd_flag |= STRHUP;
-		else
+			sthead_sendsig(sd, S_HANGUP, false);
+		} else {
 			sd->sd_flag &= ~STRHUP;
+		}
 		sthead_efd_sync(sd);
 		sthead_wake(sd);
 		ust_unlock(sd->sd_lock);
@@ -290,6 +402,7 @@ strwsrv(queue_t *q)
 
 	ust_lock(sd->sd_lock);
 	sthead_wake(sd);
+	sthead_sendsig(sd, S_OUTPUT | S_WRBAND, false);
 	ust_unlock(sd->sd_lock);
 	return (0);
 }

@@ -60,6 +60,7 @@ struct stdata {
 	dev_t		sd_dev;
 	int		sd_efd;		/* eventfd for the application's poll */
 	bool		sd_efd_set;
+	int		sd_sigflags;	/* I_SETSIG events; 0: none asked */
 	_Atomic bool	sd_linked;	/* below a mux (mux.c: changed under
 					   mux_lock, read anywhere) */
 	bool		sd_lclosed;	/* ... and its descriptor closed;
@@ -69,6 +70,9 @@ struct stdata {
 extern struct stdata *sd_lookup(int sd);
 extern void sthead_wake(struct stdata *sd);
 extern void sthead_efd_sync(struct stdata *sd);
+extern void sthead_sendsig(struct stdata *sd, int events, bool band);
+extern void sthead_signal(struct stdata *sd, int sig);
+extern void sthead_front_signals(struct stdata *sd);
 extern struct streamtab sthead_info;
 
 /* stream.c */

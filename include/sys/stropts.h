@@ -39,6 +39,8 @@ extern "C" {
 #define	I_SERROPT	(STR | 043)
 #define	I_GERROPT	(STR | 044)
 #define	I_PEEK		(STR | 017)
+#define	I_SETSIG	(STR | 011)
+#define	I_GETSIG	(STR | 012)
 #define	I_LINK		(STR | 014)
 #define	I_UNLINK	(STR | 015)
 #define	I_PLINK		(STR | 026)
@@ -117,6 +119,20 @@ struct str_list {
 	int		sl_nmods;	/* in: room; out: names given */
 	struct str_mlist *sl_modlist;
 };
+
+/* I_SETSIG, I_GETSIG: the events that send the process SIGPOLL */
+#define	S_INPUT		0x0001	/* a message (not high priority) arrived
+				   on an empty read queue */
+#define	S_HIPRI		0x0002	/* a high-priority message arrived */
+#define	S_OUTPUT	0x0004	/* the write queue has room again */
+#define	S_MSG		0x0008	/* an M_SIG of SIGPOLL reached the front */
+#define	S_ERROR		0x0010	/* an M_ERROR arrived */
+#define	S_HANGUP	0x0020	/* an M_HANGUP arrived */
+#define	S_RDNORM	0x0040	/* an ordinary message arrived (as S_INPUT) */
+#define	S_WRNORM	S_OUTPUT
+#define	S_RDBAND	0x0080	/* a banded message arrived (as S_INPUT) */
+#define	S_WRBAND	0x0100	/* banded writes have room again */
+#define	S_BANDURG	0x0200	/* with S_RDBAND: SIGURG, not SIGPOLL */
 
 /* I_ATMARK */
 #define	ANYMARK		0x01	/* the first message is marked */
