@@ -41,6 +41,10 @@ extern void dblk_release(dblk_t *dbp, const void *caller);
 extern void freeb_common(mblk_t *mp, const void *caller);
 extern void mblk_misuse(const char *func, mblk_t *mp, const void *caller);
 
+/* msgpullup's tail: copies of rest, the first from off on (msg.c). */
+extern mblk_t *msg_append_copies(mblk_t *nmp, const mblk_t *rest,
+    size_t off);
+
 /* pullupmsg: mp, a home block, now points at another dblk than its own. */
 extern void mblk_leave_home(mblk_t *mp, const void *caller);
 

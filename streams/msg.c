@@ -279,7 +279,7 @@ mblk_t *
 msgpullup(mblk_t *mp, int len)
 {
 	size_t total = xmsgsize(mp), want, off;
-	mblk_t *nmp, *rest, *tail;
+	mblk_t *nmp, *rest;
 
 	if (len == -1)
 		want = total;
@@ -294,9 +294,23 @@ msgpullup(mblk_t *mp, int len)
 	nmp->b_flag = mp->b_flag;
 	rest = gather(mp, nmp->b_wptr, want, &off);
 	nmp->b_wptr += want;
-	tail = nmp;
+	return (msg_append_copies(nmp, rest, off));
+}
+
+/*
+ * Append to nmp (a single block) copies of rest and the blocks after it,
+ * the first without its first off bytes: what msgpullup and
+ * msgpullup_physreq copy after the bytes they pulled up.  Returns nmp, or
+ * NULL, with nmp freed, when a copy cannot be had.
+ */
+mblk_t *
+msg_append_copies(mblk_t *nmp, const mblk_t *rest, size_t off)
+{
+	mblk_t *tail = nmp;
+
+	ASSERT(nmp->b_cont == NULL);
 	for (; rest != NULL; rest = rest->b_cont, off = 0) {
-		mblk_t *c = copyb(rest);
+		mblk_t *c = copyb((mblk_t *)rest);
 
 		if (c == NULL) {
 			freemsg(nmp);

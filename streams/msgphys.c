@@ -21,6 +21,8 @@
 
 #include <string.h>
 
+#include "mblk_impl.h"
+
 /* Does bp's data meet preqp? */
 static bool
 blk_meets(const mblk_t *bp, const physreq_t *preqp)
@@ -187,7 +189,7 @@ msgpullup_physreq(mblk_t *mp, int len, physreq_t *preqp)
 {
 	const mblk_t *src = mp;
 	size_t total, want, off = 0;
-	mblk_t *nmp, *tail;
+	mblk_t *nmp;
 
 	if (mp == NULL || preqp == NULL || !preqp->phys_uprepped)
 		return (NULL);
@@ -200,16 +202,5 @@ msgpullup_physreq(mblk_t *mp, int len, physreq_t *preqp)
 		want = (size_t)len;
 	if ((nmp = phys_block(mp, &src, &off, want, preqp)) == NULL)
 		return (NULL);
-	for (tail = nmp; src != NULL; src = src->b_cont, off = 0) {
-		mblk_t *c;
-
-		if ((c = copyb((mblk_t *)src)) == NULL) {
-			freemsg(nmp);
-			return (NULL);
-		}
-		c->b_rptr += off;
-		tail->b_cont = c;
-		tail = c;
-	}
-	return (nmp);
+	return (msg_append_copies(nmp, src, off));
 }

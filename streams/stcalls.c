@@ -1240,9 +1240,14 @@ ioc_run(struct stdata *sd, mblk_t *mp, long ticks, bool transparent,
 	return (fail(error));
 }
 
-/* An M_IOCTL for cmd with its iocblk; data (may be NULL) in b_cont. */
+/*
+ * An M_IOCTL for cmd, ioc_count count, with len bytes of data (if any) in
+ * a block of its own in b_cont.  sd_lock held (dropped while waiting for
+ * memory).  NULL with *errorp.
+ */
 static mblk_t *
-ioc_msg(struct stdata *sd, int cmd, size_t count, int *errorp)
+ioc_msg(struct stdata *sd, int cmd, size_t count, const void *data,
+    size_t len, int *errorp)
 {
 	struct iocblk *ioc;
 	mblk_t *mp;
@@ -1250,6 +1255,11 @@ ioc_msg(struct stdata *sd, int cmd, size_t count, int *errorp)
 	if ((mp = alloc_wait(sd, IOC_BLKSIZE, BPRI_HI, false, errorp)) ==
 	    NULL)
 		return (NULL);
+	if (len > 0 && (mp->b_cont = alloc_wait(sd, len, BPRI_MED, false,
+	    errorp)) == NULL) {
+		freemsg(mp);
+		return (NULL);
+	}
 	mp->b_datap->db_type = M_IOCTL;
 	ioc = (struct iocblk *)(void *)mp->b_wptr;
 	memset(ioc, 0, sizeof (*ioc));
@@ -1257,37 +1267,42 @@ ioc_msg(struct stdata *sd, int cmd, size_t count, int *errorp)
 	ioc->ioc_id = ++sd->sd_iocid;
 	ioc->ioc_count = count;
 	mp->b_wptr += sizeof (*ioc);
+	if (len > 0) {
+		memcpy(mp->b_cont->b_wptr, data, len);
+		mp->b_cont->b_wptr += len;
+	}
 	return (mp);
+}
+
+/*
+ * Send cmd down, as ioc_msg builds it, and see it through (ioc_run);
+ * ticks, transparent and sio as ioc_run takes them.
+ */
+static int
+ioc_start(struct stdata *sd, int cmd, size_t count, const void *data,
+    size_t len, long ticks, bool transparent, struct strioctl *sio)
+{
+	mblk_t *mp;
+	int error = 0;
+
+	ust_lock(sd->sd_lock);
+	ioc_begin(sd);
+	if ((mp = ioc_msg(sd, cmd, count, data, len, &error)) == NULL) {
+		ioc_end(sd);
+		ust_unlock(sd->sd_lock);
+		return (fail(error));
+	}
+	return (ioc_run(sd, mp, ticks, transparent, sio));
 }
 
 /* I_STR: send M_IOCTL down with the caller's data, wait for the reply. */
 static int
 ioc_str(struct stdata *sd, struct strioctl *sio)
 {
-	mblk_t *mp;
-	int error = 0;
-
 	if (sio == NULL || sio->ic_len < 0)
 		return (fail(EINVAL));
-	ust_lock(sd->sd_lock);
-	ioc_begin(sd);
-	mp = ioc_msg(sd, sio->ic_cmd, (size_t)sio->ic_len, &error);
-	if (mp != NULL && sio->ic_len > 0 &&
-	    (mp->b_cont = alloc_wait(sd, (size_t)sio->ic_len, BPRI_MED,
-	    false, &error)) == NULL) {
-		freemsg(mp);
-		mp = NULL;
-	}
-	if (mp == NULL) {
-		ioc_end(sd);
-		ust_unlock(sd->sd_lock);
-		return (fail(error));
-	}
-	if (sio->ic_len > 0) {
-		memcpy(mp->b_cont->b_wptr, sio->ic_dp, (size_t)sio->ic_len);
-		mp->b_cont->b_wptr += sio->ic_len;
-	}
-	return (ioc_run(sd, mp, sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
+	return (ioc_start(sd, sio->ic_cmd, (size_t)sio->ic_len, sio->ic_dp,
+	    (size_t)sio->ic_len, sio->ic_timout == 0 ? IOC_DEFTIMEOUT * HZ :
 	    sio->ic_timout < 0 ? 0 : (long)sio->ic_timout * HZ, false, sio));
 }
 
@@ -1306,25 +1321,8 @@ sthead_strioctl(struct stdata *sd, struct strioctl *sio)
 static int
 ioc_transparent(struct stdata *sd, int cmd, intptr_t arg)
 {
-	mblk_t *mp;
-	int error = 0;
-
-	ust_lock(sd->sd_lock);
-	ioc_begin(sd);
-	mp = ioc_msg(sd, cmd, TRANSPARENT, &error);
-	if (mp != NULL && (mp->b_cont = alloc_wait(sd, sizeof (arg),
-	    BPRI_MED, false, &error)) == NULL) {
-		freemsg(mp);
-		mp = NULL;
-	}
-	if (mp == NULL) {
-		ioc_end(sd);
-		ust_unlock(sd->sd_lock);
-		return (fail(error));
-	}
-	memcpy(mp->b_cont->b_wptr, &arg, sizeof (arg));
-	mp->b_cont->b_wptr += sizeof (arg);
-	return (ioc_run(sd, mp, IOC_DEFTIMEOUT * HZ, true, NULL));
+	return (ioc_start(sd, cmd, TRANSPARENT, &arg, sizeof (arg),
+	    IOC_DEFTIMEOUT * HZ, true, NULL));
 }
 
 /*

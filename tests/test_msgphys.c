@@ -54,6 +54,20 @@ mkblk(unsigned char type, size_t n, unsigned seed, size_t skip)
 	return (mp);
 }
 
+/*
+ * 600 bytes in three M_DATA blocks of 200, the first starting one byte
+ * into its buffer: misaligned, and three pieces.
+ */
+static mblk_t *
+three_blocks(void)
+{
+	mblk_t *mp = mkblk(M_DATA, 200, 0, 1);
+
+	mp->b_cont = mkblk(M_DATA, 200, 200, 0);
+	mp->b_cont->b_cont = mkblk(M_DATA, 200, 400, 0);
+	return (mp);
+}
+
 /* Does every block of mp meet the requirements? */
 static void
 assert_meets(mblk_t *mp, paddr_t align, paddr_t boundary, int max_pieces)
@@ -115,10 +129,7 @@ START_TEST(a_misaligned_or_scattered_message_is_copied_to_meet_them)
 
 	harness_boot(MEM_4M, USTREAMS_EXEC_SIM);
 	pr = prep(ALIGN, BOUNDARY, 2);
-	/* Three blocks, the first starting one byte into its buffer. */
-	mp = mkblk(M_DATA, 200, 0, 1);
-	mp->b_cont = mkblk(M_DATA, 200, 200, 0);
-	mp->b_cont->b_cont = mkblk(M_DATA, 200, 400, 0);
+	mp = three_blocks();
 	mp->b_band = 3;
 	(void) bytes_of(mp, M_DATA, want);
 	nmp = msgphysreq(mp, pr);
@@ -198,9 +209,7 @@ START_TEST(msgpullup_physreq_copies_the_first_bytes_into_a_block_that_meets)
 
 	harness_boot(MEM_4M, USTREAMS_EXEC_SIM);
 	pr = prep(ALIGN, BOUNDARY, 0);
-	mp = mkblk(M_DATA, 200, 0, 1);
-	mp->b_cont = mkblk(M_DATA, 200, 200, 0);
-	mp->b_cont->b_cont = mkblk(M_DATA, 200, 400, 0);
+	mp = three_blocks();
 	(void) bytes_of(mp, M_DATA, want);
 
 	nmp = msgpullup_physreq(mp, 300, pr);
