@@ -21,8 +21,9 @@
  * of the stream.  It must not pass a message on (put, putnext, qreply,
  * putctl ...): the put procedure it called would run inside the frozen
  * stream, and the stream head's would take sd_lock, which is taken before
- * a queue's lock, never after.  put and putnext panic when the caller has
- * a stream frozen, so that such a call is a report and not a deadlock.
+ * a queue's lock, never after.  In debug builds put and putnext panic
+ * when the caller has a stream frozen, so that such a call is a report
+ * and not a deadlock; release builds keep the check off the put path.
  *
  * Other threads are held at their first queue operation in the stream,
  * not at the entry of a put or service procedure, as on illumos: a put
