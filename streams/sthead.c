@@ -162,15 +162,21 @@ sthead_front_signals(struct stdata *sd)
 {
 	queue_t *rq = &sd->sd_head->qp_q[0];
 
-	for (;;) {
+	/* None queued, as nearly always: the read path pays one test. */
+	while (sd->sd_nsigmsg > 0) {
 		mblk_t *mp;
 
 		qu_lock(rq);
 		mp = rq->q_first;
 		qu_unlock(rq);
-		if (mp == NULL || mp->b_datap->db_type != M_SIG)
+		if (mp == NULL) {
+			sd->sd_nsigmsg = 0;	/* a flush took them */
+			return;
+		}
+		if (mp->b_datap->db_type != M_SIG)
 			return;
 		rmvq(rq, mp);
+		sd->sd_nsigmsg--;
 		sthead_sigmsg(sd, mp);
 	}
 }
@@ -312,6 +318,8 @@ strrput(queue_t *q, mblk_t *mp)
 		qu_unlock(q);
 		if (empty || !putq(q, mp))
 			sthead_sigmsg(sd, mp);
+		else
+			sd->sd_nsigmsg++;
 		ust_unlock(sd->sd_lock);
 		break;
 	}

@@ -61,6 +61,8 @@ struct stdata {
 	int		sd_efd;		/* eventfd for the application's poll */
 	bool		sd_efd_set;
 	int		sd_sigflags;	/* I_SETSIG events; 0: none asked */
+	int		sd_nsigmsg;	/* M_SIGs queued (at most; a flush
+					   may have taken some) */
 	_Atomic bool	sd_linked;	/* below a mux (mux.c: changed under
 					   mux_lock, read anywhere) */
 	bool		sd_lclosed;	/* ... and its descriptor closed;
