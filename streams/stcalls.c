@@ -1768,7 +1768,8 @@ poll_events(struct stdata *sd, short events)
  * is not high priority), POLLRDNORM (one of band 0), POLLRDBAND (one of
  * a band above 0), POLLPRI (a high-priority message),
  * POLLOUT/POLLWRNORM (flow control lets a write through), POLLWRBAND
- * (and one in band 1), POLLERR, POLLHUP, POLLNVAL (not a stream).  An
+ * (and one in band 1), POLLERR, POLLHUP, POLLNVAL (not a stream, or
+ * one linked below a multiplexer).  An
  * entry whose fd is negative is skipped (revents 0), as poll(2) does.
  * timeout_ms: -1 waits forever, 0 does not wait.  Returns the number of
  * descriptors with events.  Base context; may block.
@@ -1796,8 +1797,8 @@ ustreams_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 				continue;
 			}
 			sd = sd_lookup(fds[i].fd);
-			fds[i].revents = sd == NULL ? POLLNVAL :
-			    poll_events(sd, fds[i].events);
+			fds[i].revents = sd == NULL || sd_linked(sd) ?
+			    POLLNVAL : poll_events(sd, fds[i].events);
 			if (fds[i].revents != 0)
 				ready++;
 		}
@@ -1840,6 +1841,8 @@ ustreams_pollfd(int sdi)
 
 	if (sd == NULL)
 		return (fail(EBADF));
+	if (sd_linked(sd))
+		return (fail(EINVAL));
 	/* Made on first use: streams nobody polls pay no system calls. */
 	ust_lock(sd->sd_lock);
 	if (sd->sd_efd < 0) {

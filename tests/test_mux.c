@@ -305,6 +305,14 @@ START_TEST(a_linked_stream_carries_the_muxs_traffic)
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(ustreams_ioctl(low, I_NREAD, &id), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ustreams_pollfd(low), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	{
+		struct pollfd pfd = { low, POLLIN, 0 };
+
+		ck_assert_int_eq(ustreams_poll(&pfd, 1, 0), 1);
+		ck_assert_int_eq(pfd.revents, POLLNVAL);
+	}
 
 	ck_assert_int_eq(ustreams_ioctl(up, I_UNLINK, id), 0);
 	ck_assert_int_eq(tmx_unlinks, 1);
