@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -409,6 +410,34 @@ read_wait(struct stdata *sd, int *errp)
 }
 
 /*
+ * SO_MREADON: a read that finds the read queue empty tells the stream
+ * below, with an M_READ holding the bytes asked for (a long), before it
+ * waits, so that a driver may produce data on demand.  sd_lock held;
+ * dropped while the message goes down.  No M_READ when no block can be
+ * had: the read goes on without it.
+ */
+static void
+send_mread(struct stdata *sd, size_t nbytes)
+{
+	queue_t *rq = &sd->sd_head->qp_q[0];
+	long count = nbytes > LONG_MAX ? LONG_MAX : (long)nbytes;
+	bool empty;
+	mblk_t *mp;
+
+	qu_lock(rq);
+	empty = rq->q_first == NULL;
+	qu_unlock(rq);
+	if (!empty || (mp = allocb(sizeof (count), BPRI_HI)) == NULL)
+		return;
+	mp->b_datap->db_type = M_READ;
+	memcpy(mp->b_wptr, &count, sizeof (count));
+	mp->b_wptr += sizeof (count);
+	ust_unlock(sd->sd_lock);
+	putnext(&sd->sd_head->qp_q[1], mp);
+	ust_lock(sd->sd_lock);
+}
+
+/*
  * ustreams_read - read data.  RNORM (the default) reads as a byte stream
  * across messages, up to a zero-length message; RMSGD reads one message
  * and discards what does not fit; RMSGN reads one message and keeps the
@@ -443,6 +472,8 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 		ust_exec_runq();
 		return (error != 0 ? fail(error) : 0);
 	}
+	if (sd->sd_flag & STRMREAD)
+		send_mread(sd, nbytes);
 	for (;;) {
 		mblk_t *mp, *bp;
 		int mode = sd->sd_rdopt & RMODEMASK;
@@ -452,7 +483,9 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 			mp = read_wait(sd, &error);
 		} else {
 			/* RNORM: go on only while messages are there. */
-			mp = getq(rq);
+			sthead_front_signals(sd);
+			if ((mp = getq(rq)) != NULL)
+				sthead_front_signals(sd);
 		}
 		if (mp == NULL)
 			break;

@@ -17,7 +17,7 @@
  *   M_FLUSH    FLUSHR flushes the head's read queue (FLUSHBAND: one
  *       band); FLUSHW turns the message around, down the write side.
  *   M_SETOPTS  read option, write offset, packet sizes, water marks,
- *       error option.
+ *       error option, M_READ on or off (SO_MREADON, SO_MREADOFF).
  *   M_IOCACK, M_IOCNAK  the reply to the ioctl waiting (I_STR or
  *                       transparent);
  *   M_COPYIN, M_COPYOUT a transparent ioctl's copy request, for it.
@@ -255,6 +255,10 @@ strrput_setopts(struct stdata *sd, queue_t *q, mblk_t *mp)
 		sd->sd_wroff = so->so_wroff;
 	if (so->so_flags & SO_ERROPT)
 		sd->sd_erropt = so->so_erropt;
+	if (so->so_flags & SO_MREADON)
+		sd->sd_flag |= STRMREAD;
+	if (so->so_flags & SO_MREADOFF)
+		sd->sd_flag &= ~STRMREAD;
 	ust_unlock(sd->sd_lock);
 	if (so->so_flags & SO_MINPSZ)
 		(void) strqset(q, QMINPSZ, 0, so->so_minpsz);

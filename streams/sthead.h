@@ -32,6 +32,7 @@
 #define	STRHUP		0x0001	/* M_HANGUP received */
 #define	STRIOCWAIT	0x0002	/* an I_STR is waiting for its reply */
 #define	STRCLOSING	0x0004
+#define	STRMREAD	0x0008	/* SO_MREADON: reads send M_READ */
 
 struct stdata {
 	int		sd_index;	/* the stream descriptor; set once */

@@ -210,6 +210,16 @@ START_TEST(m_pcsig_signals_at_once_and_m_sig_at_the_front)
 	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 1);
 	ck_assert_int_eq(buf[0], 'b');
 
+	/* A byte-stream read across messages passes an M_SIG between them. */
+	ck_assert_int_eq(ustreams_ioctl(sd, I_SRDOPT, RNORM), 0);
+	send_up(M_DATA, 'c', 0);
+	send_up(M_DATA, 'd', 0);
+	send_up(M_SIG, SIGUSR1, 0);
+	send_up(M_DATA, 'e', 0);
+	ck_assert_int_eq(ustreams_read(sd, buf, sizeof (buf)), 3);
+	ck_assert_int_eq(memcmp(buf, "cde", 3), 0);
+	ck_assert_int_eq(take_signal(), SIGUSR1);
+
 	/* SIGPOLL by M_SIG only with S_MSG. */
 	send_up(M_SIG, SIGPOLL, 0);
 	ck_assert_int_eq(take_signal(), 0);
