@@ -11,11 +11,13 @@
  * that there is one freezer at a time and no push, pop or close changes
  * q_next meanwhile (they change it between stream_relink_enter and _exit,
  * which take sd_freeze too); then, from the stream head down to the
- * driver, the write and then the read queue's qu_lock, setting each
- * queue's qu_freezer to the caller's token as it goes.  Every queue
- * operation of the framework takes a queue's lock through qu_lock()
- * (stream_impl.h), which lets the freezer through, because it holds the
- * lock already, and makes every other thread wait until unfreezestr.  So
+ * driver, the write and then the read queue's qu_lock; then it sets the
+ * stream's sd_freezer to the caller's token.  unfreezestr clears it
+ * before it drops the locks, so the only thread that can find its own
+ * token there is the freezer.  Every queue operation of the framework
+ * takes a queue's lock through qu_lock() (stream_impl.h), which lets the
+ * freezer through, because it holds the lock already, and makes every
+ * other thread wait until unfreezestr.  So
  * the freezer may call insq, rmvq, strqget and strqset, and also the
  * other queue utilities (putq, getq, flushq, qenable, ...), on any queue
  * of the stream.  It must not pass a message on (put, putnext, qreply,
@@ -67,17 +69,10 @@ freeze_walk(struct stdata *sd, bool lock)
 
 	for (;;) {
 		for (int side = 1; side >= 0; side--) {
-			struct qpriv *qu = &qp->qp_u[side];
-
-			if (lock) {
-				kmutex_lock(&qu->qu_lock);
-				atomic_store_explicit(&qu->qu_freezer,
-				    ust_curthread(), memory_order_relaxed);
-			} else {
-				atomic_store_explicit(&qu->qu_freezer, NULL,
-				    memory_order_relaxed);
-				kmutex_unlock(&qu->qu_lock);
-			}
+			if (lock)
+				kmutex_lock(&qp->qp_u[side].qu_lock);
+			else
+				kmutex_unlock(&qp->qp_u[side].qu_lock);
 		}
 		if (qp == sd->sd_drv)
 			break;
@@ -132,6 +127,14 @@ unfreezestr(queue_t *q, pl_t pl)
 	atomic_store_explicit(&sd->sd_freezer, NULL, memory_order_relaxed);
 	freeze_walk(sd, false);
 	(void) pthread_mutex_unlock(&sd->sd_freeze);
+}
+
+/* Has the calling thread frozen q's stream (qu_frozen_by_me)? */
+bool
+freeze_holds(queue_t *q)
+{
+	return (atomic_load_explicit(&QPAIR(q)->qp_sd->sd_freezer,
+	    memory_order_relaxed) == ust_curthread());
 }
 
 /* A put while the caller has a stream frozen: see above. */

@@ -64,7 +64,6 @@ struct qpriv {
 	struct ust_event qu_svc;	/* runs the service procedure */
 	struct qpair	*qu_pair;	/* set once */
 	_Atomic size_t	qu_deferred;	/* see above */
-	_Atomic(const void *) qu_freezer; /* see qu_lock below */
 };
 
 #define	PM_BUSY		1u	/* a thread is inside */
@@ -94,20 +93,17 @@ struct qpair {
 /*
  * A queue's lock, as the framework takes it: qu_lock, unless the calling
  * thread has frozen the queue's stream (freezestr, freeze.c), and so
- * holds qu_lock already.  qu_freezer is that thread's ust_curthread() token
- * while the stream is frozen, else NULL; it is written only by the freezer,
- * with qu_lock held, so the only thread that can find its own token there
- * is the freezer.  str_nfrozen counts the streams the calling thread has
- * frozen: while it is 0, as it nearly always is, nothing more is read.
+ * holds qu_lock already.  str_nfrozen counts the streams the calling
+ * thread has frozen: while it is 0, as it nearly always is, nothing more
+ * is read; else freeze_holds looks at the stream's freezer.
  */
 extern __thread unsigned str_nfrozen __attribute__((tls_model("initial-exec")));
+extern bool freeze_holds(queue_t *q);
 
 static inline bool
 qu_frozen_by_me(queue_t *q)
 {
-	return (__builtin_expect(str_nfrozen != 0, 0) &&
-	    atomic_load_explicit(&QPRIV(q)->qu_freezer,
-	    memory_order_relaxed) == ust_curthread());
+	return (__builtin_expect(str_nfrozen != 0, 0) && freeze_holds(q));
 }
 
 static inline void
