@@ -23,9 +23,9 @@
  * QWANTW, while they amount to q_hiwat or more; when the thread inside
  * has taken them below q_lowat, the waiting writer is back-enabled.
  *
- * Locking: the queue's qu_lock (stream_impl.h) around every change to
- * its list, counts and flags.  Messages are freed, and queues enabled,
- * after the lock is dropped.
+ * Locking: the queue's qu_lock (stream_impl.h, taken with qu_lock())
+ * around every change to its list, counts and flags.  Messages are freed,
+ * and queues enabled, after the lock is dropped.
  */
 #include <sys/stream.h>
 #include <sys/strsun.h>
@@ -37,9 +37,6 @@
 #include <stdatomic.h>
 
 #include "stream_impl.h"
-
-#define	QLOCK(q)	qu_lock(q)
-#define	QUNLOCK(q)	qu_unlock(q)
 
 /*
  * Position key: the list is in non-increasing key order.  High priority
@@ -191,9 +188,9 @@ backenable(queue_t *q)
 	str_rcu_read_lock();
 	for (q = backq(q); q != NULL; q = backq(q)) {
 		if (q_qinfo_load(q)->qi_srvp != NULL) {
-			QLOCK(q);
+			qu_lock(q);
 			qflag_set(&q->q_flag, QBACK);
-			QUNLOCK(q);
+			qu_unlock(q);
 			qenable(q);
 			break;
 		}
@@ -211,9 +208,9 @@ putq_common(queue_t *q, mblk_t *mp, bool back)
 	/* A high-priority message has no band. */
 	if (key == KEY_HIPRI)
 		mp->b_band = 0;
-	QLOCK(q);
+	qu_lock(q);
 	if (!count_locked(q, mp, 1, &dummy)) {
-		QUNLOCK(q);
+		qu_unlock(q);
 		return (false);
 	}
 	if (key == 0 && !back) {
@@ -235,7 +232,7 @@ putq_common(queue_t *q, mblk_t *mp, bool back)
 	else
 		enable = key == KEY_HIPRI || (!(q->q_flag & QNOENB) &&
 		    ((q->q_flag & QWANTR) || key > 0));
-	QUNLOCK(q);
+	qu_unlock(q);
 	if (enable)
 		qenable(q);
 	return (true);
@@ -281,17 +278,17 @@ insq(queue_t *q, mblk_t *emp, mblk_t *mp)
 
 	if (key == KEY_HIPRI)
 		mp->b_band = 0;
-	QLOCK(q);
+	qu_lock(q);
 	prev = emp != NULL ? emp->b_prev : q->q_last;
 	if ((prev != NULL && msg_key(prev) < key) ||
 	    (emp != NULL && msg_key(emp) > key) ||
 	    !count_locked(q, mp, 1, &dummy)) {
-		QUNLOCK(q);
+		qu_unlock(q);
 		return (0);
 	}
 	link_locked(q, emp, mp);
 	enable = !(q->q_flag & QNOENB) && (q->q_flag & QWANTR);
-	QUNLOCK(q);
+	qu_unlock(q);
 	if (enable)
 		qenable(q);
 	return (1);
@@ -307,7 +304,7 @@ getq(queue_t *q)
 	bool back = false;
 	mblk_t *mp;
 
-	QLOCK(q);
+	qu_lock(q);
 	if ((mp = q->q_first) == NULL) {
 		if (!(q->q_flag & QWANTR))
 			qflag_set(&q->q_flag, QWANTR);
@@ -322,7 +319,7 @@ getq(queue_t *q)
 		unlink_locked(q, mp);
 		(void) count_locked(q, mp, -1, &back);
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	if (back)
 		backenable(q);
 	return (mp);
@@ -336,10 +333,10 @@ rmvq(queue_t *q, mblk_t *mp)
 {
 	bool back = false;
 
-	QLOCK(q);
+	qu_lock(q);
 	unlink_locked(q, mp);
 	(void) count_locked(q, mp, -1, &back);
-	QUNLOCK(q);
+	qu_unlock(q);
 	if (back)
 		backenable(q);
 }
@@ -351,7 +348,7 @@ flush_common(queue_t *q, int flag, bool anyband, unsigned char pri)
 	mblk_t *mp, *next, *freelist = NULL;
 	bool back = false;
 
-	QLOCK(q);
+	qu_lock(q);
 	for (mp = q->q_first; mp != NULL; mp = next) {
 		next = mp->b_next;
 		if (flag == FLUSHDATA && !datamsg(mp->b_datap->db_type))
@@ -364,7 +361,7 @@ flush_common(queue_t *q, int flag, bool anyband, unsigned char pri)
 		mp->b_next = freelist;
 		freelist = mp;
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	while ((mp = freelist) != NULL) {
 		freelist = mp->b_next;
 		mp->b_next = NULL;
@@ -401,10 +398,10 @@ qsize(queue_t *q)
 {
 	int n = 0;
 
-	QLOCK(q);
+	qu_lock(q);
 	for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next)
 		n++;
-	QUNLOCK(q);
+	qu_unlock(q);
 	return (n);
 }
 
@@ -434,7 +431,7 @@ bcanput(queue_t *q, unsigned char pri)
 		str_rcu_read_unlock();
 		return (1);
 	}
-	QLOCK(q);
+	qu_lock(q);
 	deferred = atomic_load_explicit(&QPRIV(q)->qu_deferred,
 	    memory_order_relaxed);
 	if (deferred > 0 && deferred >= q->q_hiwat) {
@@ -453,7 +450,7 @@ bcanput(queue_t *q, unsigned char pri)
 			ok = 0;
 		}
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	str_rcu_read_unlock();
 	return (ok);
 }
@@ -474,7 +471,7 @@ queue_deferred(queue_t *q, size_t n, int dir)
 	 * the count before this take, so the take that brings the count
 	 * below q_lowat finds QWANTW set.
 	 */
-	QLOCK(q);
+	qu_lock(q);
 	left = atomic_fetch_sub_explicit(dp, n, memory_order_relaxed);
 	ASSERT(left >= n);		/* no more taken off than put on */
 	left -= n;
@@ -483,7 +480,7 @@ queue_deferred(queue_t *q, size_t n, int dir)
 		qflag_clear(&q->q_flag, QWANTW);
 		back = true;
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	if (back)
 		backenable(q);
 }
@@ -530,9 +527,9 @@ strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
 
 	if (valp == NULL)
 		return (EINVAL);
-	QLOCK(q);
+	qu_lock(q);
 	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
-		QUNLOCK(q);
+		qu_unlock(q);
 		return (EAGAIN);
 	}
 	switch (what) {
@@ -584,7 +581,7 @@ strqget(queue_t *q, qfields_t what, unsigned char pri, void *valp)
 		error = EINVAL;
 		break;
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	return (error);
 }
 
@@ -600,9 +597,9 @@ strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
 	qband_t *qb = NULL;
 	int error = 0;
 
-	QLOCK(q);
+	qu_lock(q);
 	if (pri != 0 && (qb = band_get_locked(q, pri, true)) == NULL) {
-		QUNLOCK(q);
+		qu_unlock(q);
 		return (EAGAIN);
 	}
 	switch (what) {
@@ -640,7 +637,7 @@ strqset(queue_t *q, qfields_t what, unsigned char pri, intptr_t val)
 		error = EINVAL;
 		break;
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	return (error);
 }
 
@@ -650,9 +647,9 @@ queue_has_hipri(queue_t *q)
 {
 	bool hipri;
 
-	QLOCK(q);
+	qu_lock(q);
 	hipri = q->q_first != NULL && msg_key(q->q_first) == KEY_HIPRI;
-	QUNLOCK(q);
+	qu_unlock(q);
 	return (hipri);
 }
 
@@ -670,7 +667,7 @@ queue_drain_mark(queue_t *q)
 	qband_t *qb;
 	int n = 0;
 
-	QLOCK(q);
+	qu_lock(q);
 	for (mblk_t *mp = q->q_first; mp != NULL; mp = mp->b_next)
 		n++;
 	if (n > 0) {
@@ -681,7 +678,7 @@ queue_drain_mark(queue_t *q)
 				qflag_set(&qb->qb_flag, QB_WANTW);
 		}
 	}
-	QUNLOCK(q);
+	qu_unlock(q);
 	return (n);
 }
 

@@ -380,23 +380,35 @@ take_error(struct stdata *sd, bool rd)
 }
 
 /*
+ * Take the next message off the head's read queue, or NULL: M_SIGs at
+ * the front, before it or once it is taken, have their signals sent, not
+ * returned (sthead_front_signals).  sd_lock held.
+ */
+static mblk_t *
+head_getq(struct stdata *sd)
+{
+	mblk_t *mp;
+
+	sthead_front_signals(sd);
+	if ((mp = getq(&sd->sd_head->qp_q[0])) != NULL)
+		sthead_front_signals(sd);		/* behind it */
+	return (mp);
+}
+
+/*
  * Wait for a message at the head (sd_lock held).  Returns it, or NULL
  * with *errp set (0 at hang-up: end of file).
  */
 static mblk_t *
 read_wait(struct stdata *sd, int *errp)
 {
-	queue_t *rq = &sd->sd_head->qp_q[0];
 	mblk_t *mp;
 
 	for (;;) {
 		if ((*errp = take_error(sd, true)) != 0)
 			return (NULL);
-		sthead_front_signals(sd);
-		if ((mp = getq(rq)) != NULL) {
-			sthead_front_signals(sd);	/* behind it */
+		if ((mp = head_getq(sd)) != NULL)
 			return (mp);
-		}
 		if (sd->sd_flag & STRHUP) {
 			*errp = 0;
 			return (NULL);
@@ -483,9 +495,7 @@ ustreams_read(int sdi, void *buf, size_t nbytes)
 			mp = read_wait(sd, &error);
 		} else {
 			/* RNORM: go on only while messages are there. */
-			sthead_front_signals(sd);
-			if ((mp = getq(rq)) != NULL)
-				sthead_front_signals(sd);
+			mp = head_getq(sd);
 		}
 		if (mp == NULL)
 			break;
